@@ -1,0 +1,60 @@
+# opsdesk — the two commands a newcomer needs are `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres lint bench messages docs clean
+
+run: $(VENV)/.installed
+	$(BIN)/opsdesk run
+
+test: $(VENV)/.installed-test lint test-sqlite test-postgres
+
+test-sqlite: $(VENV)/.installed-test
+	OPSDESK_DATABASE_URL= $(BIN)/pytest
+
+test-postgres: $(VENV)/.installed-test
+	@$(BIN)/python scripts/postgres_ready.py "$(PG_URL)"; ready=$$?; \
+	if [ $$ready = 0 ]; then OPSDESK_DATABASE_URL="$(PG_URL)" $(BIN)/pytest; \
+	elif [ $$ready != 1 ]; then exit $$ready; fi
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check opsdesk tests bench
+	$(BIN)/mypy opsdesk
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench
+
+# Regenerate the translation catalogues after changing user-visible strings (needs gettext).
+messages: $(VENV)/.installed
+	cd opsdesk && ../$(BIN)/opsdesk makemessages -l zh_Hans -l en --no-obsolete --no-location
+	cd opsdesk && ../$(BIN)/opsdesk compilemessages
+
+docs: $(VENV)/.installed
+	$(BIN)/opsdesk workflow_docs > docs/workflow.md
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "opsdesk needs Python 3.11 or newer; set PYTHON=python3.x"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+		rm -rf $(VENV); \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing python3-venv (Debian does not ship venv with Python)"; \
+			apt-get install -y -q python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); \
+		else \
+			echo "Cannot create a virtual environment: run 'sudo apt-get install python3-venv' and retry."; \
+			exit 1; \
+		fi; }
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml $(VENV)/bin/python
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

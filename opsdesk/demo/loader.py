@@ -1,0 +1,180 @@
+"""Build the demo: one person per role, three modules, a dozen tickets walked through the real
+services (so their timelines are genuine), and a password printed on every start."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from opsdesk.accounts.models import Module, ModuleSupport, ProblemType, User
+from opsdesk.accounts.roles import Role
+from opsdesk.accounts.services import grant_roles
+from opsdesk.tickets import services
+from opsdesk.tickets.choices import Channel, SourceKind
+from opsdesk.tickets.models import Ticket
+
+PASSWORD_FILE = settings.DATA_DIR / "demo-password"
+
+PEOPLE = [
+    # username, name, department, roles
+    ("zhangwei", "张伟", "技术部", [Role.DUTY]),
+    ("wanglei", "王磊", "技术部", [Role.OWNER]),
+    ("lina", "李娜", "技术部", [Role.SUPPORT]),
+    ("zhaoqiang", "赵强", "技术部", [Role.DEVELOPER]),
+    ("chenjing", "陈静", "技术部", [Role.OPS]),
+    ("liuyang", "刘洋", "技术部", [Role.HEAD]),
+    ("sunli", "孙丽", "运营部", [Role.SUBMITTER]),
+    ("zhoujie", "周杰", "产品部", [Role.SUBMITTER]),
+]
+MODULES = [("user", "用户模块"), ("payment", "支付模块"), ("report", "报表模块")]
+
+
+def demo_is_loaded() -> bool:
+    return User.objects.filter(username="zhangwei").exists()
+
+
+def demo_password() -> str:
+    if not PASSWORD_FILE.exists():
+        PASSWORD_FILE.write_text(secrets.token_urlsafe(9))
+        PASSWORD_FILE.chmod(0o600)
+    return PASSWORD_FILE.read_text().strip()
+
+
+def login_help() -> str:
+    if not demo_is_loaded():
+        return "No demo data: create an account with `opsdesk createsuperuser`."
+    rows = [f"  {username:<10} {name}  {', '.join(str(r.label) for r in roles)}"
+            for username, name, _dept, roles in PEOPLE]
+    return "\n".join([
+        "Sign in at http://127.0.0.1:8000/admin/ (browser) or with an API token",
+        f"(`opsdesk token create zhangwei`). Every demo user's password: {demo_password()}",
+        "  admin      系统管理员  Administrator",
+        *rows,
+    ])
+
+
+@transaction.atomic
+def load_demo() -> int:
+    password = demo_password()
+    admin = User.objects.create_superuser("admin", "admin@example.com", password,
+                                          display_name="系统管理员")
+    people: dict[str, User] = {"admin": admin}
+    for username, name, department, roles in PEOPLE:
+        user = User.objects.create_user(
+            username, f"{username}@example.com", password, display_name=name,
+            department=department, phone=f"138{secrets.randbelow(10**8):08d}", is_staff=True,
+        )
+        grant_roles(user=user, roles=roles)
+        people[username] = user
+    for code, name in MODULES:
+        module = Module.objects.create(code=code, name=name, owner=people["wanglei"])
+        for problem_type in ProblemType.values:
+            ModuleSupport.objects.create(module=module, problem_type=problem_type,
+                                         engineer=people["lina"])
+    _load_tickets(people)
+    return Ticket.objects.count()
+
+
+def _walk(ticket: Ticket, by: User, action: str, **fields: Any) -> Ticket:
+    ticket.refresh_from_db()
+    return services.do_transition(ticket_id=ticket.pk, action=action, by=by,
+                                  version=ticket.version, fields=fields)
+
+
+def _load_tickets(p: dict[str, User]) -> None:
+    now = timezone.now()
+    duty, owner, support, head = p["zhangwei"], p["wanglei"], p["lina"], p["liuyang"]
+    soon = (now + timedelta(hours=2)).isoformat()
+
+    def file(by: User, title: str, impact: str, urgency: str, **extra: Any) -> Ticket:
+        extra.setdefault("channel", Channel.WEB)
+        return services.create_ticket(by=by, title=title, impact=impact, urgency=urgency, **extra)
+
+    def to_analysis(t: Ticket, assignee: User) -> None:
+        _walk(t, duty, "triage", priority=t.priority_code, assignee=assignee.username)
+        _walk(t, assignee, "acknowledge")
+
+    def to_planning(t: Ticket, assignee: User, problem_type: str, module: str) -> None:
+        to_analysis(t, assignee)
+        _walk(t, assignee, "classify", problem_type=problem_type, module=module,
+              estimate_minutes=120, deadline_at=soon)
+
+    file(p["sunli"], "用户无法登录系统", "all_users", "immediate",
+         description="今天上午 9:10 起所有用户登录时提示“系统繁忙”。",
+         error_message="HTTP 503 Service Unavailable", impact_scope="全部用户")
+    file(p["zhoujie"], "报表导出 Excel 中文乱码", "few_users", "normal",
+         steps_to_reproduce="1. 打开月度报表\n2. 点击“导出 Excel”\n3. 用 WPS 打开",
+         module="report")
+
+    t = file(p["sunli"], "支付回调偶发超时", "some_users", "high", module="payment")
+    _walk(t, duty, "triage", priority="high", assignee="wanglei")
+
+    t = file(p["zhoujie"], "个人中心头像显示错位", "few_users", "normal", module="user")
+    to_analysis(t, support)
+
+    t = file(p["sunli"], "订单列表加载缓慢", "few_users", "high")
+    to_planning(t, support, ProblemType.DATA, "payment")
+
+    t = file(duty, "支付网关证书即将过期", "all_users", "normal", module="payment",
+             source_kind=SourceKind.INSPECTION, channel=Channel.INSPECTION,
+             submitter_name="张伟", description="日常巡检发现证书 7 天后过期。")
+    to_planning(t, owner, ProblemType.ENVIRONMENT, "payment")
+    _walk(t, owner, "propose_plan", plan_kind="environment_change",
+          plan_summary="申请新证书，在网关上替换并滚动重启。", major_environment_change=True)
+
+    t = file(duty, "数据库连接池耗尽", "all_users", "immediate", source_kind=SourceKind.ALERT,
+             channel=Channel.ALERTMANAGER, submitter_name="Alertmanager", alert_host="10.0.3.21",
+             alert_rule="DBConnectionPoolExhausted", alert_level="critical", alert_at=now,
+             alert_symptom="活跃连接数持续 100%，应用报 Timeout waiting for connection")
+    to_planning(t, owner, ProblemType.ENVIRONMENT, "payment")
+    _walk(t, owner, "propose_plan", plan_kind="environment_change", major_environment_change=True,
+          plan_summary="连接池上限 100 → 300，重启应用，观察 30 分钟。")
+    _walk(t, head, "approve", comment="同意，注意观察慢查询。")
+    for command, kind in [("ALTER SYSTEM SET max_connections = 400;", "sql"),
+                          ("systemctl restart payment-api", "shell")]:
+        services.add_work_log_step(ticket_id=t.pk, by=owner, command=command, kind=kind,
+                                   target="10.0.3.21")
+
+    t = file(p["zhoujie"], "批量导入用户时报错", "few_users", "normal", module="user")
+    to_analysis(t, support)
+    _walk(t, support, "request_info", comment="请提供导入用的 Excel 文件和报错截图。")
+
+    t = file(p["sunli"], "报表数据与财务系统不一致", "some_users", "normal", module="report")
+    to_planning(t, support, ProblemType.DATA, "report")
+    _walk(t, support, "propose_plan", plan_kind="data_repair",
+          plan_summary="重新跑 11 月汇总任务，核对差异。")
+    services.add_work_log_step(ticket_id=t.pk, by=support, kind="sql", target="report-db",
+                               command="UPDATE daily_summary SET amount = src.amount FROM ...;")
+    _walk(t, support, "resolve", cause="汇总任务在 11-03 因超时未执行。",
+          solution="补跑汇总任务并校验。", time_taken_minutes=90,
+          prevention="为汇总任务加失败告警。")
+
+    for title, archive in [("密码重置邮件收不到", False), ("登录页验证码不显示", True)]:
+        t = file(p["sunli"], title, "few_users", "normal", module="user")
+        to_planning(t, support, ProblemType.ENVIRONMENT, "user")
+        _walk(t, support, "propose_plan", plan_kind="service_restart",
+              plan_summary="重启邮件发送服务。")
+        services.add_work_log_step(ticket_id=t.pk, by=support, command="systemctl restart postfix")
+        _walk(t, support, "resolve", cause="邮件队列阻塞。", solution="重启 postfix 并清理队列。",
+              time_taken_minutes=30, prevention="监控邮件队列长度。")
+        _walk(t, p["sunli"], "confirm", comment="已收到，谢谢！")
+        if archive:
+            _walk(t, duty, "archive")
+
+    t = file(duty, "对接市场部活动报名系统", "none", "low",
+             submitter_name="市场部 吴芳",
+             submitter_department="市场部", source_kind=SourceKind.CROSS_DEPARTMENT,
+             channel=Channel.EMAIL, module="user")
+    to_planning(t, owner, ProblemType.REQUIREMENT, "user")
+
+    t = file(p["zhoujie"], "报表定时任务频繁失败", "some_users", "high", module="report")
+    to_planning(t, owner, ProblemType.CODE, "report")
+    _walk(t, owner, "propose_plan", plan_kind="code_fix", plan_summary="修复任务重试逻辑。",
+          fix_version="2.8.1", release_at=(now + timedelta(days=1)).isoformat())
+    _walk(t, head, "approve")
+    _walk(t, owner, "escalate", reason="修复后仍失败，需要 DBA 协助扩容。")

@@ -1,0 +1,218 @@
+"""The tickets API: thin handlers that parse, call a service or selector, and shape the answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from opsdesk.accounts.models import User
+from opsdesk.accounts.selectors import get_user_by_ref
+from opsdesk.tickets import policy, selectors, services, workflow
+from opsdesk.tickets.choices import Channel
+from opsdesk.tickets.docs import workflow_as_data
+from opsdesk.tickets.errors import InvalidField
+from opsdesk.tickets.models import Ticket
+from opsdesk.tickets.schemas import (
+    ActionOut,
+    CollaboratorsIn,
+    CommentIn,
+    CommentOut,
+    DecisionIn,
+    EventOut,
+    TicketIn,
+    TicketOut,
+    TicketPage,
+    TicketUpdateIn,
+    TransitionIn,
+    VerifyIn,
+    WorkLogIn,
+    WorkLogOut,
+)
+
+router = Router(tags=["tickets"])
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    assert isinstance(user, User)
+    return user
+
+
+def describe_action(t: workflow.Transition, ticket: Ticket) -> dict[str, Any]:
+    return {
+        "name": t.name,
+        "label": str(t.label),
+        "target": workflow.resolve_target(t, ticket),
+        "requires": [
+            {**n.field.describe(), "required": n.applies(ticket, {}) if n.when is None else None,
+             "when": str(n.why) if n.why else None}
+            for n in t.requires
+        ],
+        "accepts": [fld.describe() for fld in t.accepts],
+        "help": str(t.help),
+    }
+
+
+def _detail(user: User, ticket: Ticket) -> Ticket:
+    ticket.actions = [describe_action(t, ticket) for t in policy.available_actions(user, ticket)]  # type: ignore[attr-defined]
+    ticket.editable_fields = sorted(  # type: ignore[attr-defined]
+        [] if ticket.is_read_only else policy.editable_fields(user, ticket)
+    )
+    return ticket
+
+
+def _reload(user: User, ticket: Ticket) -> Ticket:
+    return _detail(user, selectors.get_ticket(user=user, key=str(ticket.pk)))
+
+
+class ListParams(Schema):
+    status: list[str] | None = None
+    priority: list[str] | None = None
+    assignee: str | None = None
+    module: str | None = None
+    source: str | None = None
+    submitter: str | None = None
+    text: str | None = None
+    order: str = "-id"
+    cursor: str | None = None
+    limit: int = 50
+
+
+@router.post("/tickets", response={201: TicketOut}, summary="Register a problem")
+def create_ticket(request: HttpRequest, payload: TicketIn) -> tuple[int, Ticket]:
+    user = _user(request)
+    data = payload.dict(exclude_none=True)
+    submitter_ref = data.pop("submitter", None)
+    submitter = None
+    if submitter_ref is not None:
+        submitter = get_user_by_ref(submitter_ref)
+        if submitter is None:
+            raise InvalidField(f"submitter: {submitter_ref}", field="submitter")
+    default_channel = Channel.WEB if getattr(request, "via_session", False) else Channel.API
+    data["channel"] = data.get("channel") or default_channel
+    ticket = services.create_ticket(by=user, submitter=submitter, **data)
+    return 201, _reload(user, ticket)
+
+
+@router.get("/tickets", response=TicketPage, summary="List tickets (keyset pages)")
+def list_tickets(request: HttpRequest, params: Query[ListParams]) -> selectors.Page:
+    filters = selectors.TicketFilters(
+        status=params.status, priority=params.priority, assignee=params.assignee,
+        module=params.module, source_kind=params.source, submitter=params.submitter,
+        text=params.text,
+    )
+    return selectors.list_tickets(
+        user=_user(request), filters=filters, order=params.order, cursor=params.cursor,
+        limit=params.limit,
+    )
+
+
+@router.get("/tickets/{key}", response=TicketOut, summary="Read a ticket")
+def get_ticket(request: HttpRequest, key: str) -> Ticket:
+    user = _user(request)
+    return _detail(user, selectors.get_ticket(user=user, key=key))
+
+
+@router.patch("/tickets/{key}", response=TicketOut, summary="Change fields")
+def update_ticket(request: HttpRequest, key: str, payload: TicketUpdateIn) -> Ticket:
+    user = _user(request)
+    ticket = selectors.get_ticket(user=user, key=key)
+    ticket = services.update_ticket(
+        ticket_id=ticket.pk, by=user, version=payload.version, fields=payload.fields
+    )
+    return _reload(user, ticket)
+
+
+@router.get("/tickets/{key}/actions", response=list[ActionOut], summary="Actions you may take now")
+def list_actions(request: HttpRequest, key: str) -> list[dict[str, Any]]:
+    user = _user(request)
+    ticket = selectors.get_ticket(user=user, key=key)
+    return [describe_action(t, ticket) for t in policy.available_actions(user, ticket)]
+
+
+@router.post("/tickets/{key}/transitions", response=TicketOut, summary="Take a workflow action")
+def transition(request: HttpRequest, key: str, payload: TransitionIn) -> Ticket:
+    return _act(request, key, payload.action, payload.version, payload.fields)
+
+
+def _act(request: HttpRequest, key: str, action: str, version: int,
+         fields: dict[str, Any]) -> Ticket:
+    user = _user(request)
+    ticket = selectors.get_ticket(user=user, key=key)
+    ticket = services.do_transition(
+        ticket_id=ticket.pk, action=action, by=user, version=version, fields=fields
+    )
+    return _reload(user, ticket)
+
+
+@router.post("/tickets/{key}/approve", response=TicketOut, summary="Approve the plan (head)")
+def approve(request: HttpRequest, key: str, payload: DecisionIn) -> Ticket:
+    fields = {"comment": payload.reason} if payload.reason else {}
+    return _act(request, key, "approve", payload.version, fields)
+
+
+@router.post("/tickets/{key}/reject", response=TicketOut, summary="Reject the plan (head)")
+def reject(request: HttpRequest, key: str, payload: DecisionIn) -> Ticket:
+    return _act(request, key, "reject_plan", payload.version, {"reason": payload.reason})
+
+
+@router.post("/tickets/{key}/escalate", response=TicketOut, summary="Escalate to the head")
+def escalate(request: HttpRequest, key: str, payload: DecisionIn) -> Ticket:
+    return _act(request, key, "escalate", payload.version, {"reason": payload.reason})
+
+
+@router.post("/tickets/{key}/verify", response=TicketOut, summary="Confirm or reject the fix")
+def verify(request: HttpRequest, key: str, payload: VerifyIn) -> Ticket:
+    if payload.accepted:
+        fields = {"comment": payload.reason} if payload.reason else {}
+        return _act(request, key, "confirm", payload.version, fields)
+    return _act(request, key, "reject_fix", payload.version, {"reason": payload.reason})
+
+
+@router.post(
+    "/tickets/{key}/worklog", response={201: WorkLogOut}, summary="Record an executed step"
+)
+def add_work_log_step(request: HttpRequest, key: str, payload: WorkLogIn) -> tuple[int, Any]:
+    user = _user(request)
+    ticket = selectors.get_ticket(user=user, key=key)
+    step = services.add_work_log_step(
+        ticket_id=ticket.pk, by=user, **payload.dict(exclude_none=True)
+    )
+    return 201, step
+
+
+@router.get("/tickets/{key}/worklog", response=list[WorkLogOut], summary="The work log")
+def list_work_log(request: HttpRequest, key: str) -> Any:
+    ticket = selectors.get_ticket(user=_user(request), key=key)
+    return ticket.work_log.select_related("plan", "executed_by")
+
+
+@router.post("/tickets/{key}/comments", response={201: CommentOut}, summary="Comment")
+def add_comment(request: HttpRequest, key: str, payload: CommentIn) -> tuple[int, Any]:
+    user = _user(request)
+    ticket = selectors.get_ticket(user=user, key=key)
+    comment = services.add_comment(
+        ticket_id=ticket.pk, by=user, body=payload.body, internal=payload.internal
+    )
+    return 201, comment
+
+
+@router.post("/tickets/{key}/collaborators", response=TicketOut, summary="Change collaborators")
+def set_collaborators(request: HttpRequest, key: str, payload: CollaboratorsIn) -> Ticket:
+    user = _user(request)
+    ticket = selectors.get_ticket(user=user, key=key)
+    services.set_collaborators(ticket_id=ticket.pk, by=user, add=payload.add, remove=payload.remove)
+    return _reload(user, ticket)
+
+
+@router.get("/tickets/{key}/timeline", response=list[EventOut], summary="The ticket's timeline")
+def timeline(request: HttpRequest, key: str) -> Any:
+    user = _user(request)
+    return selectors.timeline(user=user, ticket=selectors.get_ticket(user=user, key=key))
+
+
+@router.get("/workflow", summary="The workflow table", auth=None)
+def workflow_table(request: HttpRequest) -> dict[str, Any]:
+    return workflow_as_data()

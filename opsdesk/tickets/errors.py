@@ -1,0 +1,61 @@
+"""Domain errors. Services raise them; the API and views translate them for people.
+
+Each carries a stable ``code`` for machines and a message in the active language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class PermissionRefused(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+class InvalidField(DomainError):
+    code = "invalid_field"
+    status = 422
+
+
+class TransitionRefused(DomainError):
+    """The workflow table does not allow this action now (wrong state, missing fields, gate)."""
+
+    code = "transition_refused"
+    status = 409
+
+
+class MissingFields(TransitionRefused):
+    code = "missing_fields"
+    status = 422
+
+
+class ApprovalRequired(TransitionRefused):
+    code = "approval_required"
+
+
+class StaleVersion(DomainError):
+    """Someone else changed the ticket since the caller read it."""
+
+    code = "stale_version"
+    status = 409
+
+
+class ReadOnlyTicket(DomainError):
+    code = "read_only"
+    status = 409

@@ -1,0 +1,274 @@
+"""The ticket, its plans, work log, comments and the append-only timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from opsdesk.accounts.models import Module, ProblemType, User
+from opsdesk.tickets.choices import (
+    Channel,
+    Impact,
+    PlanKind,
+    Priority,
+    SourceKind,
+    Status,
+    StepKind,
+    StepOutcome,
+    Urgency,
+)
+
+
+class Ticket(models.Model):
+    # Registration (stage 1).
+    title = models.CharField(_("title"), max_length=200)
+    submitter = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="submitted_tickets", null=True, blank=True
+    )
+    submitter_name = models.CharField(_("submitter name"), max_length=100)
+    submitter_department = models.CharField(_("submitter department"), max_length=100, blank=True)
+    submitter_contact = models.CharField(_("submitter contact"), max_length=200, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    description = models.TextField(_("description"), blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
+    steps_to_reproduce = models.TextField(_("steps to reproduce"), blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
+    impact_scope = models.TextField(_("impact scope"), blank=True)
+    source_kind = models.CharField(
+        _("source"), max_length=20, choices=SourceKind.choices, default=SourceKind.USER_REPORT
+    )
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    alert_host = models.CharField(_("alert source host/IP"), max_length=255, blank=True)
+    alert_rule = models.CharField(_("alert rule"), max_length=255, blank=True)
+    alert_level = models.CharField(_("alert level"), max_length=50, blank=True)
+    alert_at = models.DateTimeField(_("alert time"), null=True, blank=True)
+    alert_symptom = models.TextField(_("first symptom"), blank=True)
+    impact = models.CharField(_("impact"), max_length=20, choices=Impact.choices)
+    urgency = models.CharField(_("urgency"), max_length=20, choices=Urgency.choices)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
+
+    # Workflow.
+    status = models.CharField(
+        _("status"), max_length=30, choices=Status.choices, default=Status.NEW
+    )
+    status_before_waiting = models.CharField(max_length=30, choices=Status.choices, blank=True)
+    assignee = models.ForeignKey(
+        User, verbose_name=_("assignee"), on_delete=models.PROTECT,
+        related_name="assigned_tickets", null=True, blank=True,
+    )
+    collaborators = models.ManyToManyField(
+        User, verbose_name=_("collaborators"), related_name="collaborating_tickets", blank=True
+    )
+
+    # Analysis and classification (stage 2).
+    problem_type = models.CharField(
+        _("problem type"), max_length=20, choices=ProblemType.choices, blank=True
+    )
+    module = models.ForeignKey(
+        Module, verbose_name=_("module"), on_delete=models.PROTECT, null=True, blank=True
+    )
+    estimate_minutes = models.PositiveIntegerField(
+        _("estimated handling time (minutes)"), null=True, blank=True
+    )
+    deadline_at = models.DateTimeField(_("deadline"), null=True, blank=True)
+    analysis_notes = models.TextField(_("analysis notes"), blank=True)
+
+    # Handling (stage 3).
+    current_plan = models.ForeignKey(
+        "Plan", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+
+    # Result feedback (stage 4).
+    cause = models.TextField(_("cause"), blank=True)
+    solution = models.TextField(_("solution"), blank=True)
+    time_taken_minutes = models.PositiveIntegerField(
+        _("time taken (minutes)"), null=True, blank=True
+    )
+    prevention = models.TextField(_("prevention"), blank=True)
+    verification_evidence = models.TextField(_("verification evidence"), blank=True)
+    reopen_count = models.PositiveIntegerField(default=0)
+
+    # Closure (stage 5).
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Optimistic concurrency: every write compares and increments it.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        indexes = [
+            models.Index(fields=["status", "priority", "id"], name="ticket_status_prio"),
+            models.Index(fields=["priority", "id"], name="ticket_prio"),
+            models.Index(fields=["assignee", "status", "id"], name="ticket_assignee"),
+            models.Index(fields=["module", "status", "id"], name="ticket_module"),
+            models.Index(fields=["submitter", "id"], name="ticket_submitter"),
+            models.Index(fields=["source_kind", "id"], name="ticket_source"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.title}"
+
+    @property
+    def key(self) -> str:
+        return f"{settings.OPSDESK_TICKET_KEY_PREFIX}-{self.pk}"
+
+    @property
+    def priority_code(self) -> str:
+        return Priority(self.priority).code
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.status in (Status.CLOSED, Status.ARCHIVED)
+
+
+class Plan(models.Model):
+    """One version of a ticket's solution plan; a revision is a new row, never an edit."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="plans")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(_("plan kind"), max_length=30, choices=PlanKind.choices)
+    summary = models.TextField(_("plan"))
+    fix_version = models.CharField(_("fix version"), max_length=50, blank=True)
+    release_at = models.DateTimeField(_("release time"), null=True, blank=True)
+    delivery_schedule = models.TextField(_("delivery schedule"), blank=True)
+    changes_code = models.BooleanField(_("changes code"), default=False)
+    major_environment_change = models.BooleanField(_("major environment change"), default=False)
+    needs_other_department = models.BooleanField(_("needs another department"), default=False)
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    approved_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "number"], name="unique_plan_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket.key} plan {self.number}"
+
+    @property
+    def needs_approval(self) -> bool:
+        """The procedure: code changes, major environment changes and cross-department work."""
+        return self.changes_code or self.major_environment_change or self.needs_other_department
+
+    @property
+    def risk_flags(self) -> list[str]:
+        flags = {
+            "changes_code": self.changes_code,
+            "major_environment_change": self.major_environment_change,
+            "needs_other_department": self.needs_other_department,
+        }
+        return [name for name, raised in flags.items() if raised]
+
+
+class WorkLogStep(models.Model):
+    """A step executed while handling, recorded verbatim (the exact command or SQL)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="work_log")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="steps")
+    kind = models.CharField(_("kind"), max_length=20, choices=StepKind.choices)
+    command = models.TextField(_("command"))
+    target = models.CharField(_("where it ran"), max_length=255, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=20, choices=StepOutcome.choices)
+    output = models.TextField(_("output"), blank=True)
+    executed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    executed_at = models.DateTimeField(_("executed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["executed_at", "id"]
+
+    def __str__(self) -> str:
+        return self.command[:80]
+
+
+class Comment(models.Model):
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField(_("comment"))
+    internal = models.BooleanField(_("internal note"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.body[:80]
+
+
+class TimelineQuerySet(models.QuerySet["TimelineEvent"]):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("The timeline is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("The timeline is append-only.")
+
+
+class TimelineEvent(models.Model):
+    """One thing that happened to a ticket. Append-only: never updated, never deleted."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        TRANSITION = "transition", _("Status changed")
+        FIELDS_CHANGED = "fields_changed", _("Fields changed")
+        PLAN = "plan", _("Plan proposed")
+        APPROVAL = "approval", _("Plan approved")
+        REJECTION = "rejection", _("Plan rejected")
+        WORK_LOG = "work_log", _("Step executed")
+        COMMENT = "comment", _("Comment")
+        ESCALATION = "escalation", _("Escalated")
+        VERIFICATION = "verification", _("Verification")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="timeline")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict)
+    # Internal events (internal notes, approvals) are hidden from the submitter.
+    internal = models.BooleanField(default=False)
+
+    objects = TimelineQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["ticket", "id"], name="timeline_ticket")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise TypeError("The timeline is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("The timeline is append-only.")
+
+
+class PriorityRule(models.Model):
+    """One cell of the impact × urgency matrix that gives a ticket its priority."""
+
+    impact = models.CharField(_("impact"), max_length=20, choices=Impact.choices)
+    urgency = models.CharField(_("urgency"), max_length=20, choices=Urgency.choices)
+    priority = models.PositiveSmallIntegerField(_("priority"), choices=Priority.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["impact", "urgency"], name="unique_priority_cell")
+        ]
+        verbose_name = _("priority matrix cell")
+        verbose_name_plural = _("priority matrix")
+
+    def __str__(self) -> str:
+        return f"{self.get_impact_display()} × {self.get_urgency_display()}"

@@ -1,0 +1,58 @@
+"""Who may see a ticket and who may take which action on it, read from the workflow table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils.translation import gettext as _
+
+from opsdesk.accounts.models import User
+from opsdesk.tickets import workflow
+from opsdesk.tickets.models import Ticket
+from opsdesk.tickets.workflow import Actor, Party
+
+
+def can_view(user: User, ticket: Ticket) -> bool:
+    if user.sees_all_tickets:
+        return True
+    if user.pk in (ticket.submitter_id, ticket.assignee_id):
+        return True
+    return ticket.collaborators.filter(pk=user.pk).exists()
+
+
+def is_one_of(user: User, ticket: Ticket, actors: Iterable[Actor]) -> bool:
+    for who in actors:
+        if isinstance(who, Party):
+            holder = ticket.assignee_id if who is Party.ASSIGNEE else ticket.submitter_id
+            if holder is not None and holder == user.pk:
+                return True
+        elif who in user.roles:
+            return True
+    return False
+
+
+def describe_actors(actors: Iterable[Actor]) -> str:
+    names = {
+        Party.ASSIGNEE: _("the assignee"),
+        Party.SUBMITTER: _("the submitter"),
+    }
+    parts = [names[w] if isinstance(w, Party) else str(w.label) for w in actors]
+    return ", ".join(sorted(str(part) for part in parts))
+
+
+def available_actions(user: User, ticket: Ticket) -> list[workflow.Transition]:
+    """The actions ``user`` may take on ``ticket`` right now, in table order."""
+    return [
+        t
+        for t in workflow.TRANSITIONS
+        if ticket.status in t.sources and is_one_of(user, ticket, t.by)
+    ]
+
+
+def editable_fields(user: User, ticket: Ticket) -> set[str]:
+    return {
+        fld.name
+        for edit in workflow.EDITS
+        if ticket.status in edit.states and is_one_of(user, ticket, edit.by)
+        for fld in edit.fields
+    }

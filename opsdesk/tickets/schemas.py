@@ -1,0 +1,251 @@
+"""API shapes for tickets. Only shapes: validation of business rules lives in the services."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+from opsdesk.tickets.choices import (
+    Channel,
+    Impact,
+    Priority,
+    SourceKind,
+    StepKind,
+    StepOutcome,
+    Urgency,
+)
+from opsdesk.tickets.models import Plan, Ticket, TimelineEvent
+
+
+class UserRef(Schema):
+    id: int
+    username: str
+    name: str
+
+    @staticmethod
+    def of(user: Any) -> dict[str, Any] | None:
+        if user is None:
+            return None
+        return {"id": user.pk, "username": user.username, "name": str(user)}
+
+
+class TicketIn(Schema):
+    title: str = Field(..., min_length=1, max_length=200)
+    impact: Impact
+    urgency: Urgency
+    description: str = ""
+    occurred_at: datetime | None = None
+    steps_to_reproduce: str = ""
+    error_message: str = ""
+    impact_scope: str = ""
+    source_kind: SourceKind = SourceKind.USER_REPORT
+    channel: Channel | None = None
+    submitter: str | None = Field(None, description="Username, when staff file for someone.")
+    submitter_name: str = ""
+    submitter_department: str = ""
+    submitter_contact: str = ""
+    priority: str | None = Field(None, description="urgent, high, medium or low; staff only.")
+    module: str | None = None
+    alert_host: str = ""
+    alert_rule: str = ""
+    alert_level: str = ""
+    alert_at: datetime | None = None
+    alert_symptom: str = ""
+
+
+class ModuleRef(Schema):
+    id: int
+    code: str
+    name: str
+
+
+class TicketListItem(Schema):
+    key: str
+    id: int
+    title: str
+    status: str
+    priority: str
+    source_kind: str
+    channel: str
+    submitted_at: datetime
+    submitter_name: str
+    assignee: UserRef | None
+    module: ModuleRef | None
+    deadline_at: datetime | None
+    version: int
+
+    @staticmethod
+    def resolve_priority(obj: Ticket) -> str:
+        return Priority(obj.priority).code
+
+    @staticmethod
+    def resolve_assignee(obj: Ticket) -> dict[str, Any] | None:
+        return UserRef.of(obj.assignee)
+
+
+class PlanOut(Schema):
+    number: int
+    kind: str
+    summary: str
+    fix_version: str
+    release_at: datetime | None
+    delivery_schedule: str
+    risk_flags: list[str]
+    needs_approval: bool
+    created_by: UserRef
+    created_at: datetime
+    approved_by: UserRef | None
+    approved_at: datetime | None
+
+    @staticmethod
+    def resolve_created_by(obj: Plan) -> dict[str, Any] | None:
+        return UserRef.of(obj.created_by)
+
+    @staticmethod
+    def resolve_approved_by(obj: Plan) -> dict[str, Any] | None:
+        return UserRef.of(obj.approved_by)
+
+
+class ActionOut(Schema):
+    name: str
+    label: str
+    target: str
+    requires: list[dict[str, Any]]
+    accepts: list[dict[str, Any]]
+    help: str
+
+
+class TicketOut(TicketListItem):
+    submitter: UserRef | None
+    submitter_department: str
+    submitter_contact: str
+    description: str
+    occurred_at: datetime | None
+    steps_to_reproduce: str
+    error_message: str
+    impact_scope: str
+    impact: str
+    urgency: str
+    alert_host: str
+    alert_rule: str
+    alert_level: str
+    alert_at: datetime | None
+    alert_symptom: str
+    collaborators: list[UserRef]
+    problem_type: str
+    estimate_minutes: int | None
+    analysis_notes: str
+    current_plan: PlanOut | None
+    escalated_at: datetime | None
+    cause: str
+    solution: str
+    time_taken_minutes: int | None
+    prevention: str
+    verification_evidence: str
+    reopen_count: int
+    closed_at: datetime | None
+    archived_at: datetime | None
+    updated_at: datetime
+    actions: list[ActionOut] = []
+    editable_fields: list[str] = []
+
+    @staticmethod
+    def resolve_submitter(obj: Ticket) -> dict[str, Any] | None:
+        return UserRef.of(obj.submitter)
+
+    @staticmethod
+    def resolve_collaborators(obj: Ticket) -> list[dict[str, Any] | None]:
+        return [UserRef.of(u) for u in obj.collaborators.all()]
+
+
+class TicketPage(Schema):
+    items: list[TicketListItem]
+    next_cursor: str | None
+
+
+class TicketUpdateIn(Schema):
+    version: int
+    fields: dict[str, Any]
+
+
+class TransitionIn(Schema):
+    action: str
+    version: int
+    fields: dict[str, Any] = {}
+
+
+class WorkLogIn(Schema):
+    command: str = Field(..., description="Exactly what was executed: the command or SQL.")
+    kind: StepKind = StepKind.SHELL
+    outcome: StepOutcome = StepOutcome.SUCCEEDED
+    output: str = ""
+    target: str = Field("", description="Where it ran: host, database.")
+    executed_at: datetime | None = None
+
+
+class WorkLogOut(Schema):
+    id: int
+    plan: int
+    kind: str
+    command: str
+    target: str
+    outcome: str
+    output: str
+    executed_by: UserRef
+    executed_at: datetime
+
+    @staticmethod
+    def resolve_plan(obj: Any) -> int:
+        return int(obj.plan.number)
+
+    @staticmethod
+    def resolve_executed_by(obj: Any) -> dict[str, Any] | None:
+        return UserRef.of(obj.executed_by)
+
+
+class CommentIn(Schema):
+    body: str = Field(..., min_length=1)
+    internal: bool = False
+
+
+class CommentOut(Schema):
+    id: int
+    body: str
+    internal: bool
+    author: UserRef
+    created_at: datetime
+
+    @staticmethod
+    def resolve_author(obj: Any) -> dict[str, Any] | None:
+        return UserRef.of(obj.author)
+
+
+class DecisionIn(Schema):
+    version: int
+    reason: str = ""
+
+
+class VerifyIn(Schema):
+    version: int
+    accepted: bool
+    reason: str = ""
+
+
+class CollaboratorsIn(Schema):
+    add: list[str] = []
+    remove: list[str] = []
+
+
+class EventOut(Schema):
+    id: int
+    kind: str
+    actor: UserRef | None
+    at: datetime
+    internal: bool
+    data: dict[str, Any]
+
+    @staticmethod
+    def resolve_actor(obj: TimelineEvent) -> dict[str, Any] | None:
+        return UserRef.of(obj.actor)

@@ -1,0 +1,167 @@
+"""Reads of tickets, shaped for their screens: visibility, filters, keyset pages, timelines."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from opsdesk.accounts.models import User
+from opsdesk.tickets.choices import Priority
+from opsdesk.tickets.errors import InvalidField, NotFound
+from opsdesk.tickets.models import Ticket, TimelineEvent
+
+
+def visible_tickets(user: User) -> QuerySet[Ticket]:
+    """The tickets ``user`` may read: all for A, B, C, F and admins; otherwise their own,
+    those assigned to them and those they collaborate on."""
+    tickets = Ticket.objects.all()
+    if user.sees_all_tickets:
+        return tickets
+    collaborating = Ticket.collaborators.through.objects.filter(
+        ticket_id=OuterRef("pk"), user_id=user.pk
+    )
+    return tickets.filter(Q(submitter=user) | Q(assignee=user) | Exists(collaborating))
+
+
+def ticket_id_from_key(key: str) -> int:
+    """``OPS-42`` (or ``42``) to 42."""
+    prefix = settings.OPSDESK_TICKET_KEY_PREFIX + "-"
+    number = key[len(prefix):] if key.upper().startswith(prefix.upper()) else key
+    if not number.isdigit():
+        raise NotFound(f"{key}")
+    return int(number)
+
+
+def get_ticket(*, user: User, key: str) -> Ticket:
+    """One ticket with everything its page shows; NotFound if it does not exist or
+    ``user`` may not read it (so its existence is not revealed)."""
+    ticket = (
+        visible_tickets(user)
+        .select_related("assignee", "submitter", "module", "current_plan")
+        .prefetch_related("collaborators")
+        .filter(pk=ticket_id_from_key(key))
+        .first()
+    )
+    if ticket is None:
+        raise NotFound(key)
+    return ticket
+
+
+@dataclass(frozen=True)
+class TicketFilters:
+    status: list[str] | None = None
+    priority: list[str] | None = None
+    assignee: str | None = None
+    module: str | None = None
+    source_kind: str | None = None
+    submitter: str | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Ticket]
+    next_cursor: str | None
+
+
+# Orderings that keyset pagination supports: columns, each descending or not.
+ORDERINGS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "-id": (("id", True),),
+    "id": (("id", False),),
+    "priority": (("priority", False), ("id", True)),
+}
+
+
+def _encode_cursor(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, size: int) -> list[Any]:
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidField("cursor", field="cursor") from exc
+    if not isinstance(values, list) or len(values) != size:
+        raise InvalidField("cursor", field="cursor")
+    return values
+
+
+def _after(columns: tuple[tuple[str, bool], ...], values: list[Any]) -> Q:
+    """Rows strictly after ``values`` in the ordering: (a > x) or (a = x and b > y) ..."""
+    q = Q()
+    for i, (name, desc) in enumerate(columns):
+        equal = {columns[j][0]: values[j] for j in range(i)}
+        q |= Q(**equal, **{f"{name}__{'lt' if desc else 'gt'}": values[i]})
+    return q
+
+
+def _apply_filters(tickets: QuerySet[Ticket], filters: TicketFilters) -> QuerySet[Ticket]:
+    if filters.status:
+        tickets = tickets.filter(status__in=filters.status)
+    if filters.priority:
+        try:
+            ranks = [Priority.from_code(p) for p in filters.priority]
+        except KeyError as exc:
+            raise InvalidField(f"priority: {exc.args[0]}", field="priority") from exc
+        tickets = tickets.filter(priority__in=ranks)
+    if filters.assignee == "none":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif filters.assignee:
+        tickets = tickets.filter(_user_q("assignee", filters.assignee))
+    if filters.submitter:
+        tickets = tickets.filter(_user_q("submitter", filters.submitter))
+    if filters.module:
+        ref = filters.module
+        tickets = tickets.filter(Q(module__code=ref) | Q(module__name=ref) if not ref.isdigit()
+                                 else Q(module_id=int(ref)))
+    if filters.source_kind:
+        tickets = tickets.filter(source_kind=filters.source_kind)
+    if filters.text:
+        text = filters.text.strip()
+        try:
+            tickets = tickets.filter(pk=ticket_id_from_key(text))
+        except NotFound:
+            tickets = tickets.filter(Q(title__icontains=text) | Q(description__icontains=text))
+    return tickets
+
+
+def _user_q(relation: str, ref: str) -> Q:
+    if ref.isdigit():
+        return Q(**{f"{relation}_id": int(ref)})
+    return Q(**{f"{relation}__username": ref})
+
+
+def list_tickets(
+    *, user: User, filters: TicketFilters, order: str = "-id", cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    """One page of the tickets ``user`` may read, filtered, in a stable keyset order."""
+    columns = ORDERINGS.get(order)
+    if columns is None:
+        raise InvalidField(f"order: {order}", field="order")
+    limit = max(1, min(limit, settings.OPSDESK_PAGE_SIZE_MAX))
+    tickets = _apply_filters(visible_tickets(user), filters)
+    if cursor:
+        tickets = tickets.filter(_after(columns, _decode_cursor(cursor, len(columns))))
+    rows = list(
+        tickets.select_related("assignee", "module", "submitter")
+        .order_by(*(("-" if desc else "") + name for name, desc in columns))[: limit + 1]
+    )
+    items, more = rows[:limit], len(rows) > limit
+    next_cursor = (
+        _encode_cursor([getattr(items[-1], name) for name, _desc in columns]) if more else None
+    )
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def timeline(*, user: User, ticket: Ticket) -> QuerySet[TimelineEvent]:
+    """The ticket's events in order; internal ones only for department staff."""
+    events = TimelineEvent.objects.filter(ticket=ticket).select_related("actor").order_by("id")
+    if not user.is_department_staff:
+        events = events.filter(internal=False)
+    return events

@@ -1,0 +1,379 @@
+"""Every write to a ticket. One function per use case; each runs in one transaction, checks
+who may do it against the workflow table, and leaves a timeline event."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from opsdesk.accounts.models import User
+from opsdesk.accounts.roles import ASSIGNABLE_ROLES, STAFF_ROLES, Role
+from opsdesk.tickets import fields as f
+from opsdesk.tickets import policy, workflow
+from opsdesk.tickets.choices import Channel, Priority, SourceKind, StepKind, StepOutcome
+from opsdesk.tickets.effects import ActionContext
+from opsdesk.tickets.errors import (
+    ApprovalRequired,
+    InvalidField,
+    MissingFields,
+    NotFound,
+    PermissionRefused,
+    ReadOnlyTicket,
+    StaleVersion,
+    TransitionRefused,
+)
+from opsdesk.tickets.hooks import TicketChange, run_hooks
+from opsdesk.tickets.models import Comment, Ticket, TimelineEvent, WorkLogStep
+from opsdesk.tickets.priority import priority_for
+
+Kind = TimelineEvent.Kind
+
+# Registration fields a ticket is created with; all strings except the datetimes.
+CREATE_TEXT_FIELDS = (
+    "description", "steps_to_reproduce", "error_message", "impact_scope",
+    "alert_host", "alert_rule", "alert_level", "alert_symptom",
+)
+
+
+def record_event(
+    *, ticket: Ticket, kind: str, actor: User | None, data: dict[str, Any],
+    internal: bool = False, at: datetime | None = None,
+) -> TimelineEvent:
+    """Append one event to the ticket's timeline."""
+    return TimelineEvent.objects.create(
+        ticket=ticket, kind=kind, actor=actor, data=data, internal=internal,
+        at=at or timezone.now(),
+    )
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe rendering of a field value for the timeline."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, User):
+        return {"id": value.pk, "username": value.username, "name": str(value)}
+    if hasattr(value, "pk"):
+        return {"id": value.pk, "name": str(value)}
+    if isinstance(value, Priority):
+        return value.code
+    return value
+
+
+@transaction.atomic
+def create_ticket(
+    *, by: User, title: str, impact: str, urgency: str,
+    source_kind: str = SourceKind.USER_REPORT, channel: str = Channel.API,
+    submitter: User | None = None, submitter_name: str = "", submitter_department: str = "",
+    submitter_contact: str = "", priority: str | None = None, module: str | None = None,
+    occurred_at: datetime | None = None, alert_at: datetime | None = None,
+    submitted_at: datetime | None = None, **text: str,
+) -> Ticket:
+    """Register a problem. Priority comes from the impact × urgency matrix unless department
+    staff set it; only staff may file for someone else or from a non-user source."""
+    unknown = set(text) - set(CREATE_TEXT_FIELDS)
+    if unknown:
+        raise InvalidField(_("Unknown fields: %s.") % ", ".join(sorted(unknown)))
+    is_staff = by.is_department_staff
+    if not is_staff and (submitter not in (None, by) or source_kind != SourceKind.USER_REPORT):
+        raise PermissionRefused(_("Only department staff may file on behalf of others."))
+    if not title.strip():
+        raise InvalidField(_("The title is required."), field="title")
+    values = {
+        "impact": f.IMPACT.parse(impact), "urgency": f.URGENCY.parse(urgency),
+        "source_kind": SourceKind(source_kind), "channel": Channel(channel),
+    }
+    if values["impact"] is None or values["urgency"] is None:
+        raise InvalidField(_("Impact and urgency are required."), field="impact")
+    if priority is not None and not by.has_role(Role.DUTY, Role.HEAD, *ASSIGNABLE_ROLES):
+        raise PermissionRefused(
+            _("Only the duty engineer, module owners, support engineers and the head may "
+              "set the priority.")
+        )
+    submitter = submitter or (by if source_kind == SourceKind.USER_REPORT or not is_staff else None)
+    ticket = Ticket(
+        title=title.strip(),
+        submitter=submitter,
+        submitter_name=submitter_name or (str(submitter) if submitter else ""),
+        submitter_department=submitter_department or (submitter.department if submitter else ""),
+        submitter_contact=submitter_contact or (submitter.contact if submitter else ""),
+        occurred_at=occurred_at, alert_at=alert_at,
+        priority=f.PRIORITY.parse(priority) or priority_for(**{
+            "impact": values["impact"], "urgency": values["urgency"]}),
+        module=f.MODULE.parse(module),
+        **values,
+        **{name: value.strip() for name, value in text.items()},
+    )
+    if submitted_at is not None:
+        ticket.submitted_at = submitted_at
+    if not ticket.submitter_name:
+        raise InvalidField(_("The submitter's name is required."), field="submitter_name")
+    ticket.save()
+    record_event(
+        ticket=ticket, kind=Kind.CREATED, actor=by, at=ticket.submitted_at,
+        data={"priority": ticket.priority_code, "source_kind": ticket.source_kind,
+              "channel": ticket.channel},
+    )
+    run_hooks(TicketChange(ticket, by, "create", None, ticket.status, {}, ticket.submitted_at))
+    return ticket
+
+
+def _lock(ticket_id: int, version: int | None) -> Ticket:
+    """The ticket, locked for this transaction, after checking the caller saw its latest version."""
+    ticket = (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("assignee", "submitter", "module", "current_plan")
+        .filter(pk=ticket_id)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound(_("No such ticket."))
+    if version is not None and version != ticket.version:
+        raise StaleVersion(
+            _("%(key)s was changed by someone else (version %(theirs)s, you had %(yours)s). "
+              "Reload it and try again.")
+            % {"key": ticket.key, "theirs": ticket.version, "yours": version},
+            current_version=ticket.version,
+        )
+    return ticket
+
+
+def _require_view(user: User, ticket: Ticket) -> None:
+    if not policy.can_view(user, ticket):
+        raise NotFound(_("No such ticket."))
+
+
+def _require_writable(ticket: Ticket) -> None:
+    if ticket.is_read_only:
+        raise ReadOnlyTicket(
+            _("%(key)s is %(status)s and can no longer be changed.")
+            % {"key": ticket.key, "status": ticket.get_status_display()}
+        )
+
+
+def _apply(ticket: Ticket, values: dict[str, Any]) -> dict[str, Any]:
+    """Set ticket-stored values; return those that changed, in timeline form."""
+    changed = {}
+    for name, value in values.items():
+        if getattr(ticket, name) != value:
+            changed[name] = {"from": _plain(getattr(ticket, name)), "to": _plain(value)}
+            setattr(ticket, name, value)
+    return changed
+
+
+def _parse(fields_by_name: dict[str, f.Field], raw: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(raw) - set(fields_by_name)
+    if unknown:
+        raise InvalidField(
+            _("This action does not take: %s.") % ", ".join(sorted(unknown)),
+            fields=sorted(unknown),
+        )
+    return {name: fields_by_name[name].parse(value) for name, value in raw.items()}
+
+
+def _save(ticket: Ticket) -> None:
+    ticket.version += 1
+    ticket.save()
+
+
+@transaction.atomic
+def do_transition(
+    *, ticket_id: int, action: str, by: User, version: int | None,
+    fields: dict[str, Any] | None = None,
+) -> Ticket:
+    """Take one action of the workflow table on a ticket, or refuse saying why."""
+    ticket = _lock(ticket_id, version)
+    _require_view(by, ticket)
+    transition = workflow.get(action)
+    if transition is None:
+        raise TransitionRefused(_("There is no action %r.") % action)
+    if ticket.status not in transition.sources:
+        raise TransitionRefused(
+            _("%(action)s is not possible while the ticket is %(status)s.")
+            % {"action": transition.label, "status": ticket.get_status_display()},
+            status=ticket.status,
+        )
+    if not policy.is_one_of(by, ticket, transition.by):
+        raise PermissionRefused(
+            _("Only %(who)s may %(action)s.")
+            % {"who": policy.describe_actors(transition.by), "action": transition.label},
+        )
+    values = _parse({fld.name: fld for fld in transition.fields}, fields or {})
+    by_target = {t: {} for t in f.Target}  # type: dict[f.Target, dict[str, Any]]
+    for fld in transition.fields:
+        if fld.name in values and values[fld.name] is not None:
+            by_target[fld.target][fld.name] = values[fld.name]
+    changed = _apply(ticket, by_target[f.Target.TICKET])
+    missing = [
+        n for n in transition.requires
+        if n.applies(ticket, values) and _empty(ticket, n.field, values)
+    ]
+    if missing:
+        raise MissingFields(
+            _("%(action)s needs: %(fields)s.") % {
+                "action": transition.label,
+                "fields": ", ".join(
+                    f"{n.field.label} ({n.why})" if n.why else str(n.field.label) for n in missing
+                ),
+            },
+            missing=[n.field.name for n in missing],
+        )
+    now = timezone.now()
+    ctx = ActionContext(ticket=ticket, actor=by, values=values, now=now)
+    for effect in transition.effects:
+        effect(ctx)
+    source = ticket.status
+    target = workflow.resolve_target(transition, ticket)
+    if transition.gate is not None:
+        target = transition.gate(ctx) or target
+    ticket.status = target
+    _save(ticket)
+    data = {"action": action, "from": source, "to": target, **ctx.event_data}
+    if changed:
+        data["changed"] = changed
+    data.update(by_target[f.Target.EVENT])
+    kind = {
+        "approve": Kind.APPROVAL, "reject_plan": Kind.REJECTION, "escalate": Kind.ESCALATION,
+        "propose_plan": Kind.PLAN, "confirm": Kind.VERIFICATION, "reject_fix": Kind.VERIFICATION,
+    }.get(action, Kind.TRANSITION)
+    record_event(ticket=ticket, kind=kind, actor=by, data=data, at=now)
+    run_hooks(TicketChange(ticket, by, action, source, target, changed, now))
+    return ticket
+
+
+def _empty(ticket: Ticket, field: f.Field, values: dict[str, Any]) -> bool:
+    if field.target is f.Target.TICKET:
+        return getattr(ticket, field.name) in (None, "")
+    return values.get(field.name) in (None, "")
+
+
+@transaction.atomic
+def update_ticket(*, ticket_id: int, by: User, version: int, fields: dict[str, Any]) -> Ticket:
+    """Change registration or classification fields, as far as ``by`` may edit them."""
+    ticket = _lock(ticket_id, version)
+    _require_view(by, ticket)
+    _require_writable(ticket)
+    values = _parse(workflow.EDITABLE_FIELDS, fields)
+    allowed = policy.editable_fields(by, ticket)
+    refused = sorted(set(values) - allowed)
+    if refused:
+        raise PermissionRefused(
+            _("You may not change: %s.") % ", ".join(refused), fields=refused
+        )
+    if values.get("title") is None and "title" in values:
+        raise InvalidField(_("The title is required."), field="title")
+    if ("impact" in values or "urgency" in values) and "priority" not in values:
+        values["priority"] = priority_for(
+            impact=values.get("impact") or ticket.impact,
+            urgency=values.get("urgency") or ticket.urgency,
+        )
+    changed = _apply(ticket, {k: "" if v is None and k not in _NULLABLE else v
+                              for k, v in values.items()})
+    if not changed:
+        return ticket
+    _save(ticket)
+    now = timezone.now()
+    record_event(ticket=ticket, kind=Kind.FIELDS_CHANGED, actor=by, data={"changed": changed},
+                 at=now)
+    run_hooks(TicketChange(ticket, by, "update", ticket.status, ticket.status, changed, now))
+    return ticket
+
+
+_NULLABLE = frozenset(
+    {"occurred_at", "module", "estimate_minutes", "deadline_at", "priority", "impact", "urgency"}
+)
+
+
+@transaction.atomic
+def add_work_log_step(
+    *, ticket_id: int, by: User, command: str, kind: str = StepKind.SHELL,
+    outcome: str = StepOutcome.SUCCEEDED, output: str = "", target: str = "",
+    executed_at: datetime | None = None,
+) -> WorkLogStep:
+    """Record a step executed on production, verbatim. Refused before execution is allowed:
+    without a plan, or while a plan that needs approval has not been approved."""
+    ticket = _lock(ticket_id, None)
+    _require_view(by, ticket)
+    _require_writable(ticket)
+    is_collaborator = ticket.collaborators.filter(pk=by.pk).exists()
+    if not (policy.is_one_of(by, ticket, {workflow.Party.ASSIGNEE}) or is_collaborator):
+        raise PermissionRefused(
+            _("Only the assignee and the ticket's collaborators may record executed steps.")
+        )
+    plan = ticket.current_plan
+    if ticket.status not in workflow.EXECUTION_STATES or plan is None:
+        raise ApprovalRequired(
+            _("Nothing may be executed on %(key)s yet: it is %(status)s; steps are recorded "
+              "while a plan is in progress.")
+            % {"key": ticket.key, "status": ticket.get_status_display()}
+        )
+    if plan.needs_approval and plan.approved_at is None:
+        raise ApprovalRequired(_("Plan %s needs the department head's approval first.")
+                               % plan.number)
+    if not command.strip():
+        raise InvalidField(_("The command is required."), field="command")
+    step = WorkLogStep.objects.create(
+        ticket=ticket, plan=plan, kind=StepKind(kind), command=command,
+        outcome=StepOutcome(outcome), output=output, target=target.strip(), executed_by=by,
+        executed_at=executed_at or timezone.now(),
+    )
+    record_event(
+        ticket=ticket, kind=Kind.WORK_LOG, actor=by, at=step.executed_at,
+        data={"step": step.pk, "plan": plan.number, "kind": step.kind, "command": command,
+              "target": step.target, "outcome": step.outcome, "output": output},
+    )
+    return step
+
+
+@transaction.atomic
+def add_comment(*, ticket_id: int, by: User, body: str, internal: bool = False) -> Comment:
+    """Comment on a ticket. Internal notes are for staff only; a submitter's reply to a
+    question resumes the ticket from waiting."""
+    ticket = _lock(ticket_id, None)
+    _require_view(by, ticket)
+    _require_writable(ticket)
+    if not body.strip():
+        raise InvalidField(_("The comment is empty."), field="body")
+    if internal and not by.has_role(*STAFF_ROLES):
+        raise PermissionRefused(_("Only department staff may write internal notes."))
+    comment = Comment.objects.create(ticket=ticket, author=by, body=body, internal=internal)
+    record_event(
+        ticket=ticket, kind=Kind.COMMENT, actor=by, internal=internal, at=comment.created_at,
+        data={"comment": comment.pk, "body": body, "internal": internal},
+    )
+    if (
+        not internal
+        and ticket.status == workflow.S.WAITING
+        and ticket.submitter_id == by.pk
+    ):
+        do_transition(ticket_id=ticket.pk, action="resume", by=by, version=None)
+    return comment
+
+
+@transaction.atomic
+def set_collaborators(
+    *, ticket_id: int, by: User, add: Iterable[str] = (), remove: Iterable[str] = ()
+) -> Ticket:
+    """Pull developers and ops engineers into a ticket, or release them."""
+    ticket = _lock(ticket_id, None)
+    _require_view(by, ticket)
+    _require_writable(ticket)
+    if not policy.is_one_of(by, ticket, {workflow.Party.ASSIGNEE, Role.DUTY, Role.HEAD}):
+        raise PermissionRefused(_("Only the assignee, the duty engineer or the head may do this."))
+    added = [f.COLLABORATOR.parse(ref) for ref in add]
+    removed = [f.COLLABORATOR.parse(ref) for ref in remove]
+    not_staff = [str(u) for u in added if not u.is_department_staff]
+    if not_staff:
+        raise InvalidField(_("Not department staff: %s.") % ", ".join(not_staff))
+    ticket.collaborators.add(*added)
+    ticket.collaborators.remove(*removed)
+    record_event(
+        ticket=ticket, kind=Kind.FIELDS_CHANGED, actor=by,
+        data={"collaborators": {"added": [_plain(u) for u in added],
+                                "removed": [_plain(u) for u in removed]}},
+    )
+    return ticket

@@ -1,0 +1,226 @@
+"""The problem-resolution procedure as one table.
+
+Each row is one action a person can take on a ticket: from which states, to which state, who
+may take it, which fields it requires (some only under a condition), which it accepts, and
+what it does besides. The service enforces this table and nothing else; the API, the UI and
+the docs read it. Changing the procedure means editing this file.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from opsdesk.accounts.roles import Role
+from opsdesk.tickets import effects
+from opsdesk.tickets import fields as f
+from opsdesk.tickets.choices import Status as S
+from opsdesk.tickets.models import Ticket
+
+
+class Party(enum.StrEnum):
+    """Who may act by their relation to the ticket rather than by role."""
+
+    ASSIGNEE = "ticket_assignee"
+    SUBMITTER = "ticket_submitter"
+
+
+Actor = Role | Party
+Condition = Callable[[Ticket, dict[str, Any]], bool]
+
+
+@dataclass(frozen=True)
+class Need:
+    """A required field, optionally only when ``when`` holds (``why`` says when, for people)."""
+
+    field: f.Field
+    when: Condition | None = None
+    why: Promise | None = None
+
+    def applies(self, ticket: Ticket, values: dict[str, Any]) -> bool:
+        return self.when is None or self.when(ticket, values)
+
+
+def need(field: f.Field, when: Condition | None = None, why: Promise | None = None) -> Need:
+    return Need(field, when, why)
+
+
+# ``target`` is a status, STAY (the action keeps the status) or PREVIOUS (back from waiting).
+STAY = "stay"
+PREVIOUS = "previous"
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: Promise
+    sources: tuple[S, ...]
+    target: str
+    by: frozenset[Actor]
+    requires: tuple[Need, ...] = ()
+    accepts: tuple[f.Field, ...] = ()
+    gate: Callable[[effects.ActionContext], S | None] | None = None
+    effects: tuple[Callable[[effects.ActionContext], None], ...] = ()
+    help: Promise | str = ""
+
+    @property
+    def fields(self) -> tuple[f.Field, ...]:
+        return tuple(n.field for n in self.requires) + self.accepts
+
+
+URGENT_OR_HIGH = _("for urgent and high priority")
+CODE_FIX = _("for a code fix")
+DELIVERY = _("for requirement delivery and cross-department requests")
+A, B, C, F = Role.DUTY, Role.OWNER, Role.SUPPORT, Role.HEAD
+ASSIGNEE, SUBMITTER = Party.ASSIGNEE, Party.SUBMITTER
+WORKING = (S.ANALYSING, S.PLANNING, S.AWAITING_APPROVAL, S.IN_PROGRESS)
+PLAN_FIELDS = (
+    need(f.PLAN_KIND),
+    need(f.PLAN_SUMMARY),
+    need(f.FIX_VERSION, effects.is_code_fix, CODE_FIX),
+    need(f.RELEASE_AT, effects.is_code_fix, CODE_FIX),
+    need(f.DELIVERY_SCHEDULE, effects.is_delivery, DELIVERY),
+)
+RISK_FLAGS = (f.CHANGES_CODE, f.MAJOR_ENVIRONMENT_CHANGE, f.NEEDS_OTHER_DEPARTMENT)
+
+TRANSITIONS: tuple[Transition, ...] = (
+    # 1. Intake and registration: the duty engineer sets the priority and the assignee.
+    Transition(
+        "triage", _("Assign"), (S.NEW,), S.ASSIGNED, frozenset({A, F}),
+        requires=(need(f.PRIORITY), need(f.ASSIGNEE)),
+        accepts=(f.MODULE, f.PROBLEM_TYPE, f.COMMENT),
+        help=_("Urgent and high go to the module owner, medium and low to a support engineer."),
+    ),
+    Transition(
+        "reassign", _("Reassign"),
+        (S.ASSIGNED, S.WAITING, *WORKING), STAY, frozenset({A, F, ASSIGNEE}),
+        requires=(need(f.ASSIGNEE),), accepts=(f.REASON,),
+    ),
+    Transition(
+        "dismiss", _("Close without action"), (S.NEW, S.ASSIGNED, S.ANALYSING), S.CLOSED,
+        frozenset({A, F}), requires=(need(f.REASON),), effects=(effects.set_closed,),
+        help=_("A duplicate, a mistake or not a problem; the reason is kept."),
+    ),
+    # 2. Analysis and classification: the assignee acknowledges, analyses, classifies.
+    Transition(
+        "acknowledge", _("Start analysis"), (S.ASSIGNED,), S.ANALYSING, frozenset({ASSIGNEE}),
+        requires=(need(f.PRIORITY), need(f.ASSIGNEE)), accepts=(f.COMMENT,),
+    ),
+    Transition(
+        "classify", _("Classify"), (S.ANALYSING,), S.PLANNING, frozenset({ASSIGNEE}),
+        requires=(
+            need(f.PROBLEM_TYPE), need(f.MODULE), need(f.ESTIMATE),
+            need(f.DEADLINE, effects.is_urgent_or_high, URGENT_OR_HIGH),
+        ),
+        accepts=(f.ANALYSIS_NOTES,),
+    ),
+    # 3. Handling: a plan; risky plans wait for the department head; every step on record.
+    Transition(
+        "propose_plan", _("Propose plan"), (S.PLANNING,), S.IN_PROGRESS, frozenset({ASSIGNEE}),
+        requires=PLAN_FIELDS, accepts=RISK_FLAGS,
+        gate=effects.approval_gate, effects=(effects.record_plan,),
+        help=_(
+            "A plan that changes code, changes the environment in a major way or needs another "
+            "department waits for the department head's approval."
+        ),
+    ),
+    Transition(
+        "approve", _("Approve plan"), (S.AWAITING_APPROVAL,), S.IN_PROGRESS, frozenset({F}),
+        accepts=(f.COMMENT,), effects=(effects.approve_plan,),
+    ),
+    Transition(
+        "reject_plan", _("Reject plan"), (S.AWAITING_APPROVAL,), S.PLANNING, frozenset({F}),
+        requires=(need(f.REASON),), effects=(effects.note_rejected_plan,),
+    ),
+    Transition(
+        "revise_plan", _("Revise plan"), (S.IN_PROGRESS,), S.PLANNING, frozenset({ASSIGNEE}),
+        requires=(need(f.REASON),),
+        help=_("The plan did not work or needs more; write a new one."),
+    ),
+    Transition(
+        "escalate", _("Escalate to the department head"), WORKING, STAY,
+        frozenset({ASSIGNEE, A}), requires=(need(f.REASON),), effects=(effects.mark_escalated,),
+    ),
+    Transition(
+        "request_info", _("Ask the submitter"), (S.ANALYSING, S.PLANNING, S.IN_PROGRESS),
+        S.WAITING, frozenset({ASSIGNEE}), requires=(need(f.COMMENT),),
+        effects=(effects.remember_status_before_waiting,),
+    ),
+    Transition(
+        "resume", _("Resume"), (S.WAITING,), PREVIOUS, frozenset({ASSIGNEE, SUBMITTER}),
+        accepts=(f.COMMENT,),
+    ),
+    # 4. Result feedback: cause, solution, time taken and prevention, then the submitter verifies.
+    Transition(
+        "resolve", _("Send for verification"), (S.IN_PROGRESS,), S.AWAITING_VERIFICATION,
+        frozenset({ASSIGNEE}),
+        requires=(need(f.CAUSE), need(f.SOLUTION), need(f.TIME_TAKEN), need(f.PREVENTION)),
+        accepts=(f.VERIFICATION_EVIDENCE,),
+    ),
+    Transition(
+        "confirm", _("Confirm the fix"), (S.AWAITING_VERIFICATION,), S.CLOSED,
+        frozenset({SUBMITTER}), accepts=(f.COMMENT,), effects=(effects.set_closed,),
+    ),
+    Transition(
+        "reject_fix", _("Not fixed"), (S.AWAITING_VERIFICATION,), S.IN_PROGRESS,
+        frozenset({SUBMITTER}), requires=(need(f.REASON),), effects=(effects.count_reopen,),
+    ),
+    Transition(
+        "close_with_evidence", _("Close with evidence"), (S.AWAITING_VERIFICATION,), S.CLOSED,
+        frozenset({ASSIGNEE, A}), requires=(need(f.VERIFICATION_EVIDENCE),),
+        effects=(effects.set_closed,),
+        help=_("Where the submitter cannot verify (back-end work), logs or screenshots prove it."),
+    ),
+    # 5. Closure and archiving.
+    Transition(
+        "archive", _("Archive"), (S.CLOSED,), S.ARCHIVED, frozenset({A, ASSIGNEE, F}),
+        effects=(effects.set_archived,),
+    ),
+)
+
+BY_NAME: dict[str, Transition] = {t.name: t for t in TRANSITIONS}
+# Work-log steps are accepted only here: after approval, if the plan needed it.
+EXECUTION_STATES = frozenset({S.IN_PROGRESS})
+READ_ONLY_STATES = frozenset({S.CLOSED, S.ARCHIVED})
+
+
+def get(name: str) -> Transition | None:
+    return BY_NAME.get(name)
+
+
+def resolve_target(transition: Transition, ticket: Ticket) -> S:
+    """The state an action leads to, before any gate."""
+    if transition.target == STAY:
+        return S(ticket.status)
+    if transition.target == PREVIOUS:
+        return S(ticket.status_before_waiting or S.ANALYSING)
+    return S(transition.target)
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Fields a party may change outside an action, in the given states."""
+
+    fields: tuple[f.Field, ...]
+    by: frozenset[Actor]
+    states: frozenset[S]
+
+
+OPEN_STATES = frozenset(S) - READ_ONLY_STATES
+REGISTRATION = (
+    f.TITLE, f.DESCRIPTION, f.OCCURRED_AT, f.STEPS, f.ERROR_MESSAGE, f.IMPACT_SCOPE,
+    f.SUBMITTER_DEPARTMENT, f.SUBMITTER_CONTACT, f.IMPACT, f.URGENCY,
+)
+CLASSIFICATION = (f.PRIORITY, f.MODULE, f.PROBLEM_TYPE, f.ESTIMATE, f.DEADLINE, f.ANALYSIS_NOTES)
+
+EDITS: tuple[Edit, ...] = (
+    Edit(REGISTRATION + CLASSIFICATION, frozenset({A, F, ASSIGNEE}), OPEN_STATES),
+    # The submitter may correct the report until someone has picked it up.
+    Edit(REGISTRATION, frozenset({SUBMITTER}), frozenset({S.NEW})),
+)
+EDITABLE_FIELDS: dict[str, f.Field] = {fld.name: fld for e in EDITS for fld in e.fields}

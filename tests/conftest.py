@@ -1,0 +1,79 @@
+"""Shared fixtures: people for every role, modules, and API clients signed in as them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from opsdesk.accounts.models import Module, User
+from opsdesk.accounts.roles import Role
+from opsdesk.accounts.services import create_api_token
+from tests.factories import ModuleFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings: Any) -> None:
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+class Api:
+    """A JSON client for /api/v1 authenticated with a user's token."""
+
+    def __init__(self, user: User, language: str = "en") -> None:
+        _token, raw = create_api_token(user=user, name="test")
+        self.user = user
+        self.client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_ACCEPT_LANGUAGE=language)
+
+    def _call(self, method: str, path: str, body: Any = None, **params: Any) -> Any:
+        fn = getattr(self.client, method)
+        url = "/api/v1" + path
+        if body is None:
+            return fn(url, params or None)
+        return fn(url, body, content_type="application/json")
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self._call("get", path, **params)
+
+    def post(self, path: str, body: Any) -> Any:
+        return self._call("post", path, body)
+
+    def patch(self, path: str, body: Any) -> Any:
+        return self._call("patch", path, body)
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., User]:
+    def make(*roles: str, **kwargs: Any) -> User:
+        return UserFactory(roles=list(roles), **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def people(make_user: Callable[..., User]) -> dict[str, User]:
+    return {
+        "duty": make_user(Role.DUTY, display_name="张伟"),
+        "owner": make_user(Role.OWNER, display_name="王磊"),
+        "support": make_user(Role.SUPPORT, display_name="李娜"),
+        "developer": make_user(Role.DEVELOPER, display_name="赵强"),
+        "ops": make_user(Role.OPS, display_name="陈静"),
+        "head": make_user(Role.HEAD, display_name="刘洋"),
+        "submitter": make_user(Role.SUBMITTER, display_name="孙丽", department="运营部"),
+        "other_submitter": make_user(Role.SUBMITTER, display_name="周杰"),
+    }
+
+
+@pytest.fixture
+def payment(people: dict[str, User]) -> Module:
+    return ModuleFactory(code="payment", name="支付模块", owner=people["owner"])
+
+
+@pytest.fixture
+def api(people: dict[str, User]) -> dict[str, Api]:
+    return {role: Api(user) for role, user in people.items()}
