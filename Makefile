@@ -22,6 +22,7 @@ test-postgres: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check opsdesk tests bench
 	$(BIN)/mypy opsdesk
+	$(BIN)/python scripts/check_messages.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench

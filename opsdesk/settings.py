@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "opsdesk.tickets",
     "opsdesk.runtime",
     "opsdesk.demo",
+    "opsdesk.web",
 ]
 
 MIDDLEWARE = [
@@ -70,7 +71,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = "opsdesk.urls"
 WSGI_APPLICATION = "opsdesk.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
 
 TEMPLATES = [
     {

@@ -51,7 +51,7 @@ def login_help() -> str:
     rows = [f"  {username:<10} {name}  {', '.join(str(r.label) for r in roles)}"
             for username, name, _dept, roles in PEOPLE]
     return "\n".join([
-        "Sign in at http://127.0.0.1:8000/admin/ (browser) or with an API token",
+        "Sign in at http://127.0.0.1:8000/accounts/login/ (browser) or with an API token",
         f"(`opsdesk token create zhangwei`). Every demo user's password: {demo_password()}",
         "  admin      系统管理员  Administrator",
         *rows,
@@ -67,7 +67,7 @@ def load_demo() -> int:
     for username, name, department, roles in PEOPLE:
         user = User.objects.create_user(
             username, f"{username}@example.com", password, display_name=name,
-            department=department, phone=f"138{secrets.randbelow(10**8):08d}", is_staff=True,
+            department=department, phone=f"138{secrets.randbelow(10**8):08d}",
         )
         grant_roles(user=user, roles=roles)
         people[username] = user

@@ -16,4 +16,5 @@ class Command(BaseCommand):
         else:
             count = load_demo()
             self.stdout.write(self.style.SUCCESS(f"Loaded demo data: {count} tickets."))
-        self.stdout.write(login_help())
+        if options["verbosity"] > 0:
+            self.stdout.write(login_help())

@@ -13,7 +13,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from opsdesk.demo.loader import demo_is_loaded
+from opsdesk.demo.loader import demo_is_loaded, login_help
 from opsdesk.runtime.management.commands.serve import granian_argv
 
 
@@ -29,14 +29,15 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("collectstatic", interactive=False, verbosity=0)
         if not no_demo and not demo_is_loaded():
-            call_command("demo")
+            call_command("demo", verbosity=0)
         children = [
             subprocess.Popen([sys.executable, "-m", "opsdesk.cli", "worker"]),
             subprocess.Popen(granian_argv(host=host, port=port, workers=2)),
         ]
         self.stdout.write(self.style.SUCCESS(f"opsdesk is running on http://{host}:{port}/"))
         self.stdout.write(f"  API docs: http://{host}:{port}/api/docs   admin: http://{host}:{port}/admin/")
-        self.stdout.write("  Press Ctrl+C to stop.")
+        self.stdout.write(login_help())
+        self.stdout.write("Press Ctrl+C to stop.")
         self._supervise(children)
 
     def _supervise(self, children: list[subprocess.Popen[bytes]]) -> None:
