@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 from ninja.security import HttpBearer, SessionAuth
 
+from opsdesk.accounts.api import router as accounts_router
 from opsdesk.accounts.middleware import activate_user_preferences
 from opsdesk.accounts.models import User
 from opsdesk.accounts.selectors import user_for_token
+from opsdesk.intake.api import router as intake_router
 from opsdesk.tickets.api import router as tickets_router
 from opsdesk.tickets.errors import DomainError
 
@@ -40,9 +45,19 @@ class BrowserSession(SessionAuth):
         return None
 
 
+class LocalTimeEncoder(NinjaJSONEncoder):
+    """Datetimes in the caller's time zone (with its offset), as the rest of the UI shows them."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime) and timezone.is_aware(o):
+            return timezone.localtime(o).isoformat()
+        return super().default(o)
+
+
 class UnicodeJSONRenderer(JSONRenderer):
     """JSON with Chinese as characters, not \\u escapes: half the bytes, readable in logs."""
 
+    encoder_class = LocalTimeEncoder
     json_dumps_params = {"ensure_ascii": False}
 
 
@@ -55,6 +70,8 @@ api = NinjaAPI(
     auth=[TokenAuth(), BrowserSession()],
 )
 api.add_router("/", tickets_router)
+api.add_router("/", accounts_router)
+api.add_router("/", intake_router)
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str,

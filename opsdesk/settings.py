@@ -50,6 +50,10 @@ INSTALLED_APPS = [
     "ninja",
     "opsdesk.accounts",
     "opsdesk.tickets",
+    "opsdesk.routing",
+    "opsdesk.intake",
+    "opsdesk.sla",
+    "opsdesk.notify",
     "opsdesk.runtime",
     "opsdesk.demo",
     "opsdesk.web",
@@ -144,7 +148,19 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 EMAIL_HOST = os.environ.get("OPSDESK_SMTP_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("OPSDESK_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("OPSDESK_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("OPSDESK_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("OPSDESK_SMTP_STARTTLS", False)
+EMAIL_USE_SSL = _env_bool("OPSDESK_SMTP_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("OPSDESK_SMTP_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("OPSDESK_FROM_EMAIL", "opsdesk@localhost")
+
+# Where people open opsdesk: the start of every link in a notification.
+OPSDESK_BASE_URL = os.environ.get("OPSDESK_BASE_URL", "http://127.0.0.1:8000")
+OPSDESK_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("OPSDESK_NOTIFY_MAX_ATTEMPTS", "6"))
+OPSDESK_NOTIFY_RETRY_SECONDS = int(os.environ.get("OPSDESK_NOTIFY_RETRY_SECONDS", "60"))
+OPSDESK_NOTIFY_RETRY_CAP_SECONDS = int(os.environ.get("OPSDESK_NOTIFY_RETRY_CAP_SECONDS", "3600"))
+OPSDESK_NOTIFY_TIMEOUT_SECONDS = float(os.environ.get("OPSDESK_NOTIFY_TIMEOUT_SECONDS", "10"))
 
 # The human-readable ticket key is this prefix and the ticket's number: OPS-1042.
 OPSDESK_TICKET_KEY_PREFIX = os.environ.get("OPSDESK_TICKET_KEY_PREFIX", "OPS")

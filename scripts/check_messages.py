@@ -15,12 +15,12 @@ LOCALE = Path(__file__).resolve().parent.parent / "opsdesk" / "locale" / "zh_Han
 def main() -> int:
     po = polib.pofile(str(LOCALE / "django.po"))
     mo = {entry.msgid: entry.msgstr for entry in polib.mofile(str(LOCALE / "django.mo"))}
-    problems = [f"untranslated: {e.msgid!r}" for e in po if not e.msgstr and not e.obsolete]
+    problems = [f"untranslated: {e.msgid!r}" for e in po if not e.translated() and not e.obsolete]
     problems += [f"fuzzy: {e.msgid!r}" for e in po.fuzzy_entries()]
     problems += [
         f"not compiled: {e.msgid!r}"
         for e in po.translated_entries()
-        if "fuzzy" not in e.flags and mo.get(e.msgid) != e.msgstr
+        if "fuzzy" not in e.flags and not e.msgid_plural and mo.get(e.msgid) != e.msgstr
     ]
     for problem in problems:
         print(f"zh_Hans catalogue: {problem}", file=sys.stderr)

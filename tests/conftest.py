@@ -22,6 +22,12 @@ def _plain_static_storage(settings: Any) -> None:
     }
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # Argon2 is deliberately slow; tests create people by the dozen and never crack them.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 class Api:
     """A JSON client for /api/v1 authenticated with a user's token."""
 
@@ -45,6 +51,24 @@ class Api:
 
     def patch(self, path: str, body: Any) -> Any:
         return self._call("patch", path, body)
+
+    def read(self, key: str) -> dict[str, Any]:
+        """The ticket as this user sees it (fails the test if they cannot)."""
+        response = self.get(f"/tickets/{key}")
+        assert response.status_code == 200, response.json()
+        return response.json()
+
+    def act(self, key: str, action: str, version: int | None = None, **fields: Any) -> Any:
+        """Take a workflow action the way the UI does: with the version just read."""
+        if version is None:
+            version = self.read(key)["version"]
+        body = {"action": action, "version": version, "fields": fields}
+        return self.post(f"/tickets/{key}/transitions", body)
+
+    def timeline(self, key: str) -> list[dict[str, Any]]:
+        response = self.get(f"/tickets/{key}/timeline")
+        assert response.status_code == 200, response.json()
+        return response.json()
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from opsdesk.accounts.models import Module, ModuleSupport, ProblemType, User
 from opsdesk.accounts.roles import Role
 from opsdesk.accounts.services import grant_roles
 from opsdesk.tickets import services
-from opsdesk.tickets.choices import Channel, SourceKind
+from opsdesk.tickets.choices import Channel, SourceKind, Status
 from opsdesk.tickets.models import Ticket
 
 PASSWORD_FILE = settings.DATA_DIR / "demo-password"
@@ -95,8 +95,17 @@ def _load_tickets(p: dict[str, User]) -> None:
         extra.setdefault("channel", Channel.WEB)
         return services.create_ticket(by=by, title=title, impact=impact, urgency=urgency, **extra)
 
+    def triage(t: Ticket, assignee: User, priority: str | None = None) -> None:
+        """The duty engineer assigns what the routing rules left in the triage queue."""
+        t.refresh_from_db()
+        if t.status == Status.NEW:
+            _walk(t, duty, "triage", priority=priority or t.priority_code,
+                  assignee=assignee.username)
+        elif t.assignee_id != assignee.pk:
+            _walk(t, duty, "reassign", assignee=assignee.username)
+
     def to_analysis(t: Ticket, assignee: User) -> None:
-        _walk(t, duty, "triage", priority=t.priority_code, assignee=assignee.username)
+        triage(t, assignee)
         _walk(t, assignee, "acknowledge")
 
     def to_planning(t: Ticket, assignee: User, problem_type: str, module: str) -> None:
@@ -112,7 +121,7 @@ def _load_tickets(p: dict[str, User]) -> None:
          module="report")
 
     t = file(p["sunli"], "支付回调偶发超时", "some_users", "high", module="payment")
-    _walk(t, duty, "triage", priority="high", assignee="wanglei")
+    triage(t, owner, "high")
 
     t = file(p["zhoujie"], "个人中心头像显示错位", "few_users", "normal", module="user")
     to_analysis(t, support)

@@ -75,6 +75,7 @@ class ListParams(Schema):
     source: str | None = None
     submitter: str | None = None
     text: str | None = None
+    sla: str | None = None
     order: str = "-id"
     cursor: str | None = None
     limit: int = 50
@@ -101,7 +102,7 @@ def list_tickets(request: HttpRequest, params: Query[ListParams]) -> selectors.P
     filters = selectors.TicketFilters(
         status=params.status, priority=params.priority, assignee=params.assignee,
         module=params.module, source_kind=params.source, submitter=params.submitter,
-        text=params.text,
+        text=params.text, sla=params.sla,
     )
     return selectors.list_tickets(
         user=_user(request), filters=filters, order=params.order, cursor=params.cursor,

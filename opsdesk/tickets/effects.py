@@ -22,7 +22,7 @@ from opsdesk.tickets.models import Plan, Ticket
 @dataclass
 class ActionContext:
     ticket: Ticket
-    actor: User
+    actor: User | None  # None: opsdesk's own automation
     values: dict[str, Any]
     now: datetime
     event_data: dict[str, Any] = field(default_factory=dict)
@@ -47,6 +47,7 @@ def record_plan(ctx: ActionContext) -> None:
     """Store the proposed plan as a new version; its risk flags cannot be talked down:
     a code fix changes code, and a cross-department request needs another department."""
     v = ctx.values
+    assert ctx.actor is not None, "a plan is always written by a person"
     previous = Plan.objects.filter(ticket=ctx.ticket).aggregate(n=Max("number"))["n"] or 0
     plan = Plan.objects.create(
         ticket=ctx.ticket,

@@ -49,6 +49,7 @@ class Field:
     kind: Kind
     target: Target
     choices: tuple[tuple[str, Promise], ...] = ()
+    max_length: int | None = None  # the column's, for text stored in a bounded column
 
     def parse(self, raw: Any) -> Any:
         """Turn the caller's value into the stored value, or raise InvalidField naming the field."""
@@ -59,10 +60,11 @@ class Field:
             return parser(self, raw)
         except InvalidField:
             raise
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
+            shown = raw[:40] + "…" if isinstance(raw, str) and len(raw) > 40 else raw
             raise InvalidField(
                 _("%(field)s: %(value)r is not a valid value.")
-                % {"field": self.label, "value": raw},
+                % {"field": self.label, "value": shown},
                 field=self.name,
             ) from exc
 
@@ -76,6 +78,8 @@ class Field:
 def _text(field: Field, raw: Any) -> str:
     if not isinstance(raw, str):
         raise TypeError
+    if field.max_length is not None and len(raw.strip()) > field.max_length:
+        raise ValueError
     return raw.strip()
 
 
@@ -90,11 +94,15 @@ def _choice(field: Field, raw: Any) -> Any:
     return Priority.from_code(raw) if field.name == "priority" else raw
 
 
+# The largest value a PositiveIntegerField holds on every database.
+MAX_MINUTES = 2_147_483_647
+
+
 def _minutes(field: Field, raw: Any) -> int:
     if isinstance(raw, bool):
         raise TypeError
     value = int(raw)
-    if value < 0:
+    if not 0 <= value <= MAX_MINUTES:
         raise ValueError
     return value
 
@@ -110,6 +118,8 @@ def _datetime(field: Field, raw: Any) -> datetime:
 
 
 def _user(field: Field, raw: Any) -> Any:
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        raise TypeError
     user = accounts.get_user_by_ref(raw)
     if user is None or not user.is_active:
         raise InvalidField(
@@ -126,6 +136,8 @@ def _user(field: Field, raw: Any) -> Any:
 
 
 def _module(field: Field, raw: Any) -> Any:
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        raise TypeError
     module = accounts.get_module_by_ref(raw)
     if module is None:
         raise InvalidField(
@@ -166,7 +178,7 @@ DEADLINE = Field("deadline_at", gettext_lazy("deadline"), Kind.DATETIME, T)
 ANALYSIS_NOTES = Field("analysis_notes", gettext_lazy("analysis notes"), Kind.LONG_TEXT, T)
 PLAN_KIND = Field("plan_kind", gettext_lazy("plan kind"), Kind.CHOICE, P, tuple(PlanKind.choices))
 PLAN_SUMMARY = Field("plan_summary", gettext_lazy("plan"), Kind.LONG_TEXT, P)
-FIX_VERSION = Field("fix_version", gettext_lazy("fix version"), Kind.TEXT, P)
+FIX_VERSION = Field("fix_version", gettext_lazy("fix version"), Kind.TEXT, P, max_length=50)
 RELEASE_AT = Field("release_at", gettext_lazy("release time"), Kind.DATETIME, P)
 DELIVERY_SCHEDULE = Field(
     "delivery_schedule", gettext_lazy("delivery schedule"), Kind.LONG_TEXT, P
@@ -190,16 +202,18 @@ REASON = Field("reason", gettext_lazy("reason"), Kind.LONG_TEXT, E)
 COMMENT = Field("comment", gettext_lazy("comment"), Kind.LONG_TEXT, E)
 
 # Registration fields, editable outside an action (see workflow.EDITS).
-TITLE = Field("title", gettext_lazy("title"), Kind.TEXT, T)
+TITLE = Field("title", gettext_lazy("title"), Kind.TEXT, T, max_length=200)
 DESCRIPTION = Field("description", gettext_lazy("description"), Kind.LONG_TEXT, T)
 OCCURRED_AT = Field("occurred_at", gettext_lazy("occurred at"), Kind.DATETIME, T)
 STEPS = Field("steps_to_reproduce", gettext_lazy("steps to reproduce"), Kind.LONG_TEXT, T)
 ERROR_MESSAGE = Field("error_message", gettext_lazy("error message"), Kind.LONG_TEXT, T)
 IMPACT_SCOPE = Field("impact_scope", gettext_lazy("impact scope"), Kind.LONG_TEXT, T)
 SUBMITTER_DEPARTMENT = Field(
-    "submitter_department", gettext_lazy("submitter department"), Kind.TEXT, T
+    "submitter_department", gettext_lazy("submitter department"), Kind.TEXT, T, max_length=100
 )
-SUBMITTER_CONTACT = Field("submitter_contact", gettext_lazy("submitter contact"), Kind.TEXT, T)
+SUBMITTER_CONTACT = Field(
+    "submitter_contact", gettext_lazy("submitter contact"), Kind.TEXT, T, max_length=200
+)
 IMPACT = Field("impact", gettext_lazy("impact"), Kind.CHOICE, T, tuple(Impact.choices))
 URGENCY = Field("urgency", gettext_lazy("urgency"), Kind.CHOICE, T, tuple(Urgency.choices))
 COLLABORATOR = Field("collaborators", gettext_lazy("collaborator"), Kind.USER, T)

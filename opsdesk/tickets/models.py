@@ -106,8 +106,12 @@ class Ticket(models.Model):
         verbose_name = _("ticket")
         verbose_name_plural = _("tickets")
         indexes = [
+            # Keyset lists (newest first): a status alone, a status and a priority, and the
+            # priority order (most urgent first, newest first within a priority), each an index
+            # range read in order, with no sort of the matching rows. bench/README.md.
+            models.Index(fields=["status", "id"], name="ticket_status"),
             models.Index(fields=["status", "priority", "id"], name="ticket_status_prio"),
-            models.Index(fields=["priority", "id"], name="ticket_prio"),
+            models.Index(fields=["priority", "-id"], name="ticket_prio_newest"),
             models.Index(fields=["assignee", "status", "id"], name="ticket_assignee"),
             models.Index(fields=["module", "status", "id"], name="ticket_module"),
             models.Index(fields=["submitter", "id"], name="ticket_submitter"),
@@ -229,13 +233,17 @@ class TimelineEvent(models.Model):
         COMMENT = "comment", _("Comment")
         ESCALATION = "escalation", _("Escalated")
         VERIFICATION = "verification", _("Verification")
+        ROUTING = "routing", _("Routing")
+        SLA = "sla", _("SLA")
+        NOTIFICATION = "notification", _("Notification")
+        ALERT = "alert", _("Alert occurrence")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="timeline")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
     at = models.DateTimeField(default=timezone.now)
     data = models.JSONField(default=dict)
-    # Internal events (internal notes, approvals) are hidden from the submitter.
+    # Internal events (internal notes, routing and notification details) are for staff only.
     internal = models.BooleanField(default=False)
 
     objects = TimelineQuerySet.as_manager()

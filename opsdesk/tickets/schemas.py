@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
 from ninja import Field, Schema
+from pydantic import ConfigDict, field_validator
 
+from opsdesk.sla.selectors import sla_summary
 from opsdesk.tickets.choices import (
     Channel,
     Impact,
@@ -31,7 +34,33 @@ class UserRef(Schema):
         return {"id": user.pk, "username": user.username, "name": str(user)}
 
 
-class TicketIn(Schema):
+class Input(Schema):
+    """A request body. A field it does not know is refused, not dropped: a misspelt
+    ``priorty`` must not file a ticket that silently lacks what the caller sent. Text holding
+    a NUL character is refused too."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        # PostgreSQL cannot store NUL in text or JSON: refuse it here, not in the database.
+        if _has_nul(value):
+            raise ValueError("NUL characters are not allowed")
+        return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class TicketIn(Input):
     title: str = Field(..., min_length=1, max_length=200)
     impact: Impact
     urgency: Urgency
@@ -43,14 +72,15 @@ class TicketIn(Schema):
     source_kind: SourceKind = SourceKind.USER_REPORT
     channel: Channel | None = None
     submitter: str | None = Field(None, description="Username, when staff file for someone.")
-    submitter_name: str = ""
-    submitter_department: str = ""
-    submitter_contact: str = ""
+    # Lengths are the columns': longer input is refused here rather than failing the database.
+    submitter_name: str = Field("", max_length=100)
+    submitter_department: str = Field("", max_length=100)
+    submitter_contact: str = Field("", max_length=200)
     priority: str | None = Field(None, description="urgent, high, medium or low; staff only.")
     module: str | None = None
-    alert_host: str = ""
-    alert_rule: str = ""
-    alert_level: str = ""
+    alert_host: str = Field("", max_length=255)
+    alert_rule: str = Field("", max_length=255)
+    alert_level: str = Field("", max_length=50)
     alert_at: datetime | None = None
     alert_symptom: str = ""
 
@@ -59,6 +89,17 @@ class ModuleRef(Schema):
     id: int
     code: str
     name: str
+
+
+class SlaOut(Schema):
+    state: str = Field(description="on_track, at_risk, breached, paused, met or none")
+    policy: str | None = None
+    response_due_at: datetime | None = None
+    responded_at: datetime | None = None
+    resolution_due_at: datetime | None = None
+    resolved_at: datetime | None = None
+    paused_since: datetime | None = None
+    remaining_seconds: int | None = Field(None, description="Until the next deadline.")
 
 
 class TicketListItem(Schema):
@@ -75,10 +116,15 @@ class TicketListItem(Schema):
     module: ModuleRef | None
     deadline_at: datetime | None
     version: int
+    sla: SlaOut
 
     @staticmethod
     def resolve_priority(obj: Ticket) -> str:
         return Priority(obj.priority).code
+
+    @staticmethod
+    def resolve_sla(obj: Ticket) -> dict[str, Any]:
+        return sla_summary(getattr(obj, "sla_clock", None), timezone.now())
 
     @staticmethod
     def resolve_assignee(obj: Ticket) -> dict[str, Any] | None:
@@ -165,23 +211,23 @@ class TicketPage(Schema):
     next_cursor: str | None
 
 
-class TicketUpdateIn(Schema):
+class TicketUpdateIn(Input):
     version: int
     fields: dict[str, Any]
 
 
-class TransitionIn(Schema):
+class TransitionIn(Input):
     action: str
     version: int
     fields: dict[str, Any] = {}
 
 
-class WorkLogIn(Schema):
+class WorkLogIn(Input):
     command: str = Field(..., description="Exactly what was executed: the command or SQL.")
     kind: StepKind = StepKind.SHELL
     outcome: StepOutcome = StepOutcome.SUCCEEDED
     output: str = ""
-    target: str = Field("", description="Where it ran: host, database.")
+    target: str = Field("", max_length=255, description="Where it ran: host, database.")
     executed_at: datetime | None = None
 
 
@@ -205,7 +251,7 @@ class WorkLogOut(Schema):
         return UserRef.of(obj.executed_by)
 
 
-class CommentIn(Schema):
+class CommentIn(Input):
     body: str = Field(..., min_length=1)
     internal: bool = False
 
@@ -222,18 +268,18 @@ class CommentOut(Schema):
         return UserRef.of(obj.author)
 
 
-class DecisionIn(Schema):
+class DecisionIn(Input):
     version: int
     reason: str = ""
 
 
-class VerifyIn(Schema):
+class VerifyIn(Input):
     version: int
     accepted: bool
     reason: str = ""
 
 
-class CollaboratorsIn(Schema):
+class CollaboratorsIn(Input):
     add: list[str] = []
     remove: list[str] = []
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import User
 from opsdesk.tickets.choices import Priority
@@ -28,12 +30,15 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
     return tickets.filter(Q(submitter=user) | Q(assignee=user) | Exists(collaborating))
 
 
+MAX_ID = 2**63 - 1  # the largest BigAutoField value; a larger number cannot name a ticket
+
+
 def ticket_id_from_key(key: str) -> int:
     """``OPS-42`` (or ``42``) to 42."""
     prefix = settings.OPSDESK_TICKET_KEY_PREFIX + "-"
     number = key[len(prefix):] if key.upper().startswith(prefix.upper()) else key
-    if not number.isdigit():
-        raise NotFound(f"{key}")
+    if not number.isascii() or not number.isdigit() or int(number) > MAX_ID:
+        raise NotFound(_("No such ticket: %s.") % key)
     return int(number)
 
 
@@ -42,13 +47,13 @@ def get_ticket(*, user: User, key: str) -> Ticket:
     ``user`` may not read it (so its existence is not revealed)."""
     ticket = (
         visible_tickets(user)
-        .select_related("assignee", "submitter", "module", "current_plan")
+        .select_related("assignee", "submitter", "module", "current_plan", "sla_clock__policy")
         .prefetch_related("collaborators")
         .filter(pk=ticket_id_from_key(key))
         .first()
     )
     if ticket is None:
-        raise NotFound(key)
+        raise NotFound(_("No such ticket: %s.") % key)
     return ticket
 
 
@@ -61,6 +66,7 @@ class TicketFilters:
     source_kind: str | None = None
     submitter: str | None = None
     text: str | None = None
+    sla: str | None = None  # "at_risk" or "breached"
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,12 @@ def _decode_cursor(cursor: str, size: int) -> list[Any]:
         values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidField("cursor", field="cursor") from exc
-    if not isinstance(values, list) or len(values) != size:
+    # Every ordering column is an integer; anything else is a forged or corrupted cursor.
+    if (
+        not isinstance(values, list) or len(values) != size
+        or not all(isinstance(v, int) and not isinstance(v, bool) and abs(v) <= MAX_ID
+                   for v in values)
+    ):
         raise InvalidField("cursor", field="cursor")
     return values
 
@@ -101,6 +112,8 @@ def _after(columns: tuple[tuple[str, bool], ...], values: list[Any]) -> Q:
 
 
 def _apply_filters(tickets: QuerySet[Ticket], filters: TicketFilters) -> QuerySet[Ticket]:
+    if filters.sla:
+        tickets = tickets.filter(_sla_q(filters.sla))
     if filters.status:
         tickets = tickets.filter(status__in=filters.status)
     if filters.priority:
@@ -123,11 +136,23 @@ def _apply_filters(tickets: QuerySet[Ticket], filters: TicketFilters) -> QuerySe
         tickets = tickets.filter(source_kind=filters.source_kind)
     if filters.text:
         text = filters.text.strip()
+        matches = Q(title__icontains=text) | Q(description__icontains=text)
         try:
-            tickets = tickets.filter(pk=ticket_id_from_key(text))
+            # A key finds its ticket; a bare number ("502") may also be in the text.
+            tickets = tickets.filter(Q(pk=ticket_id_from_key(text)) | matches)
         except NotFound:
-            tickets = tickets.filter(Q(title__icontains=text) | Q(description__icontains=text))
+            tickets = tickets.filter(matches)
     return tickets
+
+
+def _sla_q(state: str) -> Q:
+    """The SLA queues, as ranges over the indexed summary columns the SLA app keeps."""
+    now = timezone.now()
+    if state == "breached":
+        return Q(sla_clock__breach_at__lte=now)
+    if state == "at_risk":
+        return Q(sla_clock__warn_at__lte=now, sla_clock__breach_at__gt=now)
+    raise InvalidField(_("sla must be at_risk or breached."), field="sla")
 
 
 def _user_q(relation: str, ref: str) -> Q:
@@ -149,7 +174,7 @@ def list_tickets(
     if cursor:
         tickets = tickets.filter(_after(columns, _decode_cursor(cursor, len(columns))))
     rows = list(
-        tickets.select_related("assignee", "module", "submitter")
+        tickets.select_related("assignee", "module", "submitter", "sla_clock__policy")
         .order_by(*(("-" if desc else "") + name for name, desc in columns))[: limit + 1]
     )
     items, more = rows[:limit], len(rows) > limit

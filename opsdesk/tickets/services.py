@@ -66,7 +66,7 @@ def _plain(value: Any) -> Any:
 
 @transaction.atomic
 def create_ticket(
-    *, by: User, title: str, impact: str, urgency: str,
+    *, by: User | None, title: str, impact: str, urgency: str,
     source_kind: str = SourceKind.USER_REPORT, channel: str = Channel.API,
     submitter: User | None = None, submitter_name: str = "", submitter_department: str = "",
     submitter_contact: str = "", priority: str | None = None, module: str | None = None,
@@ -74,11 +74,12 @@ def create_ticket(
     submitted_at: datetime | None = None, **text: str,
 ) -> Ticket:
     """Register a problem. Priority comes from the impact × urgency matrix unless department
-    staff set it; only staff may file for someone else or from a non-user source."""
+    staff set it; only staff may file for someone else or from a non-user source. ``by`` is
+    None when opsdesk itself files it (an alert, a mail), on behalf of the integration."""
     unknown = set(text) - set(CREATE_TEXT_FIELDS)
     if unknown:
         raise InvalidField(_("Unknown fields: %s.") % ", ".join(sorted(unknown)))
-    is_staff = by.is_department_staff
+    is_staff = by is None or by.is_department_staff
     if not is_staff and (submitter not in (None, by) or source_kind != SourceKind.USER_REPORT):
         raise PermissionRefused(_("Only department staff may file on behalf of others."))
     if not title.strip():
@@ -89,7 +90,8 @@ def create_ticket(
     }
     if values["impact"] is None or values["urgency"] is None:
         raise InvalidField(_("Impact and urgency are required."), field="impact")
-    if priority is not None and not by.has_role(Role.DUTY, Role.HEAD, *ASSIGNABLE_ROLES):
+    may_prioritise = by is None or by.has_role(Role.DUTY, Role.HEAD, *ASSIGNABLE_ROLES)
+    if priority is not None and not may_prioritise:
         raise PermissionRefused(
             _("Only the duty engineer, module owners, support engineers and the head may "
               "set the priority.")
@@ -159,8 +161,11 @@ def _apply(ticket: Ticket, values: dict[str, Any]) -> dict[str, Any]:
     """Set ticket-stored values; return those that changed, in timeline form."""
     changed = {}
     for name, value in values.items():
-        if getattr(ticket, name) != value:
-            changed[name] = {"from": _plain(getattr(ticket, name)), "to": _plain(value)}
+        before = getattr(ticket, name)
+        if before != value:
+            if name == "priority" and before is not None:
+                before = Priority(before)  # a loaded ticket holds the bare rank
+            changed[name] = {"from": _plain(before), "to": _plain(value)}
             setattr(ticket, name, value)
     return changed
 
@@ -182,12 +187,14 @@ def _save(ticket: Ticket) -> None:
 
 @transaction.atomic
 def do_transition(
-    *, ticket_id: int, action: str, by: User, version: int | None,
+    *, ticket_id: int, action: str, by: User | None, version: int | None,
     fields: dict[str, Any] | None = None,
 ) -> Ticket:
-    """Take one action of the workflow table on a ticket, or refuse saying why."""
+    """Take one action of the workflow table on a ticket, or refuse saying why. ``by`` is None
+    only for opsdesk's own automation (an alert that resolved itself), never for a request."""
     ticket = _lock(ticket_id, version)
-    _require_view(by, ticket)
+    if by is not None:
+        _require_view(by, ticket)
     transition = workflow.get(action)
     if transition is None:
         raise TransitionRefused(_("There is no action %r.") % action)
@@ -195,9 +202,9 @@ def do_transition(
         raise TransitionRefused(
             _("%(action)s is not possible while the ticket is %(status)s.")
             % {"action": transition.label, "status": ticket.get_status_display()},
-            status=ticket.status,
+            current_status=ticket.status,  # not "status": the error's HTTP status has that name
         )
-    if not policy.is_one_of(by, ticket, transition.by):
+    if by is not None and not policy.is_one_of(by, ticket, transition.by):
         raise PermissionRefused(
             _("Only %(who)s may %(action)s.")
             % {"who": policy.describe_actors(transition.by), "action": transition.label},
@@ -210,7 +217,7 @@ def do_transition(
     changed = _apply(ticket, by_target[f.Target.TICKET])
     missing = [
         n for n in transition.requires
-        if n.applies(ticket, values) and _empty(ticket, n.field, values)
+        if n.applies(ticket, values) and _empty(ticket, n.field, values, given=n.given)
     ]
     if missing:
         raise MissingFields(
@@ -245,8 +252,8 @@ def do_transition(
     return ticket
 
 
-def _empty(ticket: Ticket, field: f.Field, values: dict[str, Any]) -> bool:
-    if field.target is f.Target.TICKET:
+def _empty(ticket: Ticket, field: f.Field, values: dict[str, Any], *, given: bool) -> bool:
+    if field.target is f.Target.TICKET and not given:
         return getattr(ticket, field.name) in (None, "")
     return values.get(field.name) in (None, "")
 
@@ -264,8 +271,15 @@ def update_ticket(*, ticket_id: int, by: User, version: int, fields: dict[str, A
         raise PermissionRefused(
             _("You may not change: %s.") % ", ".join(refused), fields=refused
         )
-    if values.get("title") is None and "title" in values:
+    if "title" in values and not values["title"]:
         raise InvalidField(_("The title is required."), field="title")
+    for name in _REQUIRED:
+        if name in values and values[name] is None:
+            raise InvalidField(
+                _("%(field)s: %(value)r is not a valid value.")
+                % {"field": workflow.EDITABLE_FIELDS[name].label, "value": fields[name]},
+                field=name,
+            )
     if ("impact" in values or "urgency" in values) and "priority" not in values:
         values["priority"] = priority_for(
             impact=values.get("impact") or ticket.impact,
@@ -283,9 +297,9 @@ def update_ticket(*, ticket_id: int, by: User, version: int, fields: dict[str, A
     return ticket
 
 
-_NULLABLE = frozenset(
-    {"occurred_at", "module", "estimate_minutes", "deadline_at", "priority", "impact", "urgency"}
-)
+_NULLABLE = frozenset({"occurred_at", "module", "estimate_minutes", "deadline_at"})
+# Every ticket has these; an edit may change them but not clear them.
+_REQUIRED = ("impact", "urgency", "priority")
 
 
 @transaction.atomic
@@ -311,7 +325,9 @@ def add_work_log_step(
               "while a plan is in progress.")
             % {"key": ticket.key, "status": ticket.get_status_display()}
         )
-    if plan.needs_approval and plan.approved_at is None:
+    executed_at = executed_at or timezone.now()
+    if plan.needs_approval and (plan.approved_at is None or executed_at < plan.approved_at):
+        # A step dated before the approval would put an unapproved execution on record.
         raise ApprovalRequired(_("Plan %s needs the department head's approval first.")
                                % plan.number)
     if not command.strip():
@@ -319,7 +335,7 @@ def add_work_log_step(
     step = WorkLogStep.objects.create(
         ticket=ticket, plan=plan, kind=StepKind(kind), command=command,
         outcome=StepOutcome(outcome), output=output, target=target.strip(), executed_by=by,
-        executed_at=executed_at or timezone.now(),
+        executed_at=executed_at,
     )
     record_event(
         ticket=ticket, kind=Kind.WORK_LOG, actor=by, at=step.executed_at,
@@ -350,7 +366,9 @@ def add_comment(*, ticket_id: int, by: User, body: str, internal: bool = False) 
         and ticket.status == workflow.S.WAITING
         and ticket.submitter_id == by.pk
     ):
-        do_transition(ticket_id=ticket.pk, action="resume", by=by, version=None)
+        ticket = do_transition(ticket_id=ticket.pk, action="resume", by=by, version=None)
+    run_hooks(TicketChange(ticket, by, "comment", ticket.status, ticket.status,
+                           {"public": not internal}, comment.created_at))
     return comment
 
 
@@ -377,3 +395,36 @@ def set_collaborators(
                                 "removed": [_plain(u) for u in removed]}},
     )
     return ticket
+
+
+@transaction.atomic
+def assign_by_rule(*, ticket_id: int, assignee: User, rule: str) -> Ticket:
+    """Triage done by a routing rule rather than a person: the table's ``triage`` row, with
+    the rule named on the timeline ("assigned to 王磊 by rule 'payment-urgent'")."""
+    ticket = _lock(ticket_id, None)
+    transition = workflow.BY_NAME["triage"]
+    if ticket.status not in transition.sources:
+        raise TransitionRefused(_("Only new tickets are routed."))
+    if not assignee.has_role(*ASSIGNABLE_ROLES):
+        raise InvalidField(
+            _("%(user)s cannot be the assignee: only module owners and support engineers can.")
+            % {"user": assignee},
+            field="assignee",
+        )
+    changed = _apply(ticket, {"assignee": assignee})
+    source, ticket.status = ticket.status, workflow.S.ASSIGNED
+    _save(ticket)
+    now = timezone.now()
+    record_event(
+        ticket=ticket, kind=Kind.TRANSITION, actor=None, at=now,
+        data={"action": "triage", "from": source, "to": ticket.status, "changed": changed,
+              "rule": rule},
+    )
+    run_hooks(TicketChange(ticket, None, "triage", source, ticket.status, changed, now))
+    return ticket
+
+
+def note_routing(*, ticket_id: int, message: str, data: dict[str, Any]) -> None:
+    """Explain on the timeline a routing decision that changed nothing (left for triage)."""
+    record_event(ticket=Ticket(pk=ticket_id), kind=Kind.ROUTING, actor=None, internal=True,
+                 data={"message": message, **data})

@@ -36,18 +36,25 @@ Condition = Callable[[Ticket, dict[str, Any]], bool]
 
 @dataclass(frozen=True)
 class Need:
-    """A required field, optionally only when ``when`` holds (``why`` says when, for people)."""
+    """A required field, optionally only when ``when`` holds (``why`` says when, for people).
+
+    A ticket field the ticket already holds satisfies the need, unless ``given``: then the
+    caller must send it with the action (a reassignment names the new assignee)."""
 
     field: f.Field
     when: Condition | None = None
     why: Promise | None = None
+    given: bool = False
 
     def applies(self, ticket: Ticket, values: dict[str, Any]) -> bool:
         return self.when is None or self.when(ticket, values)
 
 
-def need(field: f.Field, when: Condition | None = None, why: Promise | None = None) -> Need:
-    return Need(field, when, why)
+def need(
+    field: f.Field, when: Condition | None = None, why: Promise | None = None,
+    *, given: bool = False,
+) -> Need:
+    return Need(field, when, why, given)
 
 
 # ``target`` is a status, STAY (the action keeps the status) or PREVIOUS (back from waiting).
@@ -99,7 +106,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         "reassign", _("Reassign"),
         (S.ASSIGNED, S.WAITING, *WORKING), STAY, frozenset({A, F, ASSIGNEE}),
-        requires=(need(f.ASSIGNEE),), accepts=(f.REASON,),
+        requires=(need(f.ASSIGNEE, given=True),), accepts=(f.REASON,),
     ),
     Transition(
         "dismiss", _("Close without action"), (S.NEW, S.ASSIGNED, S.ANALYSING), S.CLOSED,

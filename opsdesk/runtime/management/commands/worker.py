@@ -1,18 +1,32 @@
-"""Run the background worker (django-tasks, database backend)."""
+"""Run the background worker: the django-tasks database worker for queued and scheduled tasks,
+plus the periodic safety sweeps (SLA thresholds, notification retries)."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from opsdesk.runtime import periodic
+
 
 class Command(BaseCommand):
-    help = "Run the background worker that executes queued and scheduled tasks."
+    help = "Run the background worker that executes queued and scheduled tasks and the sweeps."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch", action="store_true", help="Run what is due, then exit.")
 
     def handle(self, *args: Any, batch: bool, **options: Any) -> None:
-        call_command("db_worker", queue_name="*", batch=batch, interval=1)
+        if batch:
+            for job in periodic.default_jobs():
+                job.run()
+            call_command("db_worker", queue_name="*", batch=True, no_startup_delay=True)
+            return
+        stop = threading.Event()
+        periodic.start(stop)
+        try:
+            call_command("db_worker", queue_name="*", interval=1)
+        finally:
+            stop.set()

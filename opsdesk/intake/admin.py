@@ -1,0 +1,78 @@
+"""Integrations (secret shown once, rotated by an action), inbound messages read-only with a
+replay action, and the alerts seen."""
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from opsdesk.intake import services
+from opsdesk.intake.models import Alert, InboundMessage, Integration
+from opsdesk.tickets.errors import DomainError
+
+
+@admin.register(Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "enabled", "secret_prefix", "created_at")
+    readonly_fields = ("secret_prefix",)
+    actions = ("rotate_secret",)
+
+    def save_model(self, request: HttpRequest, obj: Integration, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created, secret = services.create_integration(
+            name=obj.name, kind=obj.kind, options=obj.options, enabled=obj.enabled
+        )
+        obj.pk = created.pk
+        self._show_secret(request, created, secret)
+
+    @admin.action(description=gettext_lazy("Give the selected integrations a new secret"))
+    def rotate_secret(self, request: HttpRequest, queryset: QuerySet[Integration]) -> None:
+        for integration in queryset:
+            self._show_secret(request, integration,
+                              services.rotate_secret(integration=integration))
+
+    def _show_secret(self, request: HttpRequest, integration: Integration, secret: str) -> None:
+        messages.warning(request, _("The secret of %(name)s, shown only now: %(secret)s")
+                         % {"name": integration.name, "secret": secret})
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(admin.ModelAdmin):
+    list_display = ("id", "channel", "integration", "status", "received_at", "attempts", "error")
+    list_filter = ("status", "channel")
+    readonly_fields = ("integration", "channel", "received_at", "remote_addr", "content_type",
+                       "payload", "status", "error", "processed_at", "attempts", "result")
+    exclude = ("body",)
+    actions = ("replay",)
+
+    @admin.display(description=gettext_lazy("payload"))
+    def payload(self, obj: InboundMessage) -> str:
+        return bytes(obj.body).decode("utf-8", errors="replace")
+
+    @admin.action(description=gettext_lazy("Replay the selected messages"))
+    def replay(self, request: HttpRequest, queryset: QuerySet[InboundMessage]) -> None:
+        for pk in queryset.order_by("pk").values_list("pk", flat=True):
+            try:
+                services.replay(message_id=pk)
+            except DomainError as error:
+                self.message_user(request, f"#{pk}: {error.message}", messages.ERROR)
+            except Exception as error:  # recorded on the message as "failed"
+                self.message_user(request, f"#{pk}: {type(error).__name__}: {error}",
+                                  messages.ERROR)
+            else:
+                self.message_user(request, _("#%s processed.") % pk)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ("identity", "integration", "ticket", "firing", "occurrences", "last_seen")
+    list_filter = ("firing", "integration")
+    readonly_fields = [f.name for f in Alert._meta.fields]

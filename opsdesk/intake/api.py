@@ -1,0 +1,50 @@
+"""Intake endpoints. Each authenticates its integration by its own secret, stores the raw
+payload, then uses it; the answer says what became of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router
+
+from opsdesk.intake import services
+from opsdesk.intake.errors import PayloadTooLarge
+from opsdesk.intake.models import IntegrationKind
+
+router = Router(tags=["intake"])
+
+# Larger than Django's 2.5 MB form limit: a big Alertmanager group is still one notification.
+MAX_PAYLOAD_BYTES = 32 * 1024 * 1024
+
+
+def _bearer(request: HttpRequest) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _body(request: HttpRequest) -> bytes:
+    """The request body up to MAX_PAYLOAD_BYTES (read from the stream: request.body would stop
+    at DATA_UPLOAD_MAX_MEMORY_SIZE)."""
+    body = request.read(MAX_PAYLOAD_BYTES + 1)
+    if len(body) > MAX_PAYLOAD_BYTES:
+        raise PayloadTooLarge(
+            _("The payload is larger than %(limit)d MB; send smaller groups (max_alerts).")
+            % {"limit": MAX_PAYLOAD_BYTES // (1024 * 1024)}
+        )
+    return body
+
+
+@router.post("/intake/alertmanager", auth=None, summary="Prometheus Alertmanager webhook (v4)")
+def alertmanager(request: HttpRequest) -> dict[str, Any]:
+    remote = request.META.get("REMOTE_ADDR", "")
+    integration = services.authenticate(
+        kind=IntegrationKind.ALERTMANAGER, presented=_bearer(request), remote_addr=remote
+    )
+    message = services.store_inbound(
+        integration=integration, channel=IntegrationKind.ALERTMANAGER, body=_body(request),
+        content_type=request.content_type or "", remote_addr=remote,
+    )
+    return {"message": message.pk, **services.process(message=message)}

@@ -1,0 +1,126 @@
+"""Integrations (each with its own secret), every inbound payload kept raw before it is used,
+and the alerts seen so far, so that a repeat updates its ticket instead of opening another."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from opsdesk.intake.alertmanager import DEDUPE_BY, PRIORITIES
+from opsdesk.tickets.models import Ticket
+
+
+class IntegrationKind(models.TextChoices):
+    ALERTMANAGER = "alertmanager", _("Prometheus Alertmanager")
+    ZABBIX = "zabbix", _("Zabbix")
+    WEBHOOK = "webhook", _("Generic webhook")
+
+
+class Integration(models.Model):
+    """One sender: its secret (stored as a SHA-256 digest, shown once) and its options."""
+
+    name = models.SlugField(_("name"), max_length=60, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=IntegrationKind.choices)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    secret_digest = models.CharField(max_length=64, editable=False)
+    secret_prefix = models.CharField(_("secret starts with"), max_length=12, editable=False)
+    options = models.JSONField(
+        _("options"), default=dict, blank=True,
+        help_text=_("Per-kind settings, e.g. {\"dedupe_by\": \"fingerprint\", "
+                    "\"auto_close_resolved\": true, \"severity_priority\": {...}}."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("integration")
+        verbose_name_plural = _("integrations")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self) -> None:
+        """Options an admin typed: catch a typo here rather than at the next storm."""
+        options = self.options
+        if not isinstance(options, dict):
+            raise ValidationError({"options": _("Options must be a JSON object.")})
+        problems = []
+        if options.get("dedupe_by", "fingerprint") not in DEDUPE_BY:
+            problems.append(_("dedupe_by must be one of: %s.") % ", ".join(DEDUPE_BY))
+        if not isinstance(options.get("auto_close_resolved", True), bool):
+            problems.append(str(_("auto_close_resolved must be true or false.")))
+        table = options.get("severity_priority", {})
+        if not isinstance(table, dict) or any(v not in PRIORITIES for v in table.values()):
+            problems.append(_("severity_priority maps severities to one of: %s.")
+                            % ", ".join(PRIORITIES))
+        if problems:
+            raise ValidationError({"options": problems})
+
+    def secret_matches(self, presented: str) -> bool:
+        digest = hashlib.sha256(presented.encode()).hexdigest()
+        return hmac.compare_digest(digest, self.secret_digest)
+
+
+class InboundStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSED = "processed", _("Processed")
+    REJECTED = "rejected", _("Rejected")
+    FAILED = "failed", _("Failed")
+
+
+class InboundMessage(models.Model):
+    """A payload exactly as it arrived, stored before anything is done with it, so nothing
+    acknowledged is ever lost and what could not be used can be inspected and replayed."""
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.PROTECT, null=True, related_name="messages"
+    )
+    channel = models.CharField(_("channel"), max_length=20)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    remote_addr = models.CharField(_("from"), max_length=64, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(_("payload"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=InboundStatus.choices, default=InboundStatus.RECEIVED
+    )
+    error = models.TextField(_("problem"), blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["status", "id"], name="inbound_status")]
+        verbose_name = _("inbound message")
+        verbose_name_plural = _("inbound messages")
+
+    def __str__(self) -> str:
+        return f"{self.channel} #{self.pk} {self.status}"
+
+
+class Alert(models.Model):
+    """One fault as its monitoring system identifies it (fingerprint, group key, event id),
+    and the ticket that tracks it."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.PROTECT, related_name="alerts")
+    identity = models.CharField(_("identity"), max_length=255)
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="alerts")
+    firing = models.BooleanField(_("firing"), default=True)
+    occurrences = models.PositiveIntegerField(_("occurrences"), default=1)
+    first_seen = models.DateTimeField(_("first seen"))
+    last_seen = models.DateTimeField(_("last seen"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    labels = models.JSONField(_("labels"), default=dict)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "identity"], name="alert_identity")
+        ]
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
+
+    def __str__(self) -> str:
+        return self.identity

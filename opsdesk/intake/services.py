@@ -1,0 +1,311 @@
+"""Every write of intake: integrations and their secrets, raw payloads stored before use, and
+alerts turned into tickets (one per fault) or into occurrences on the ticket already open."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from opsdesk.accounts.selectors import get_module_by_ref
+from opsdesk.intake import alertmanager
+from opsdesk.intake.errors import BadSecret, IntegrationDisabled, NotReplayable, PayloadRejected
+from opsdesk.intake.models import Alert, InboundMessage, InboundStatus, Integration
+from opsdesk.tickets import services as tickets
+from opsdesk.tickets.choices import Channel, SourceKind, Status
+from opsdesk.tickets.errors import DomainError
+from opsdesk.tickets.models import Ticket, TimelineEvent
+
+log = logging.getLogger(__name__)
+
+# Priority → the impact and urgency that give it in the default matrix (alerts carry no
+# human judgement of either; the severity label decides).
+IMPACT_URGENCY = {
+    "urgent": ("all_users", "immediate"),
+    "high": ("some_users", "high"),
+    "medium": ("few_users", "normal"),
+    "low": ("none", "low"),
+}
+# Nobody has acknowledged a ticket in these states: a resolution may close it by itself.
+UNACKNOWLEDGED = (Status.NEW, Status.ASSIGNED)
+FINISHED = (Status.CLOSED, Status.ARCHIVED)
+ALERT_STATE = ("integration_id", "identity", "ticket_id", "firing", "occurrences",
+               "first_seen", "last_seen", "resolved_at")
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_integration(*, name: str, kind: str, options: dict[str, Any] | None = None,
+                       enabled: bool = True) -> tuple[Integration, str]:
+    """A new integration and its secret, returned once (only its digest is stored)."""
+    raw = "whk_" + secrets.token_urlsafe(32)
+    integration = Integration.objects.create(
+        name=name, kind=kind, options=options or {}, enabled=enabled, secret_prefix=raw[:10],
+        secret_digest=_digest(raw),
+    )
+    return integration, raw
+
+
+def rotate_secret(*, integration: Integration) -> str:
+    """A new secret for ``integration`` (the old one stops working at once), returned once."""
+    raw = "whk_" + secrets.token_urlsafe(32)
+    integration.secret_prefix, integration.secret_digest = raw[:10], _digest(raw)
+    integration.save(update_fields=["secret_prefix", "secret_digest"])
+    return raw
+
+
+def authenticate(*, kind: str, presented: str | None, remote_addr: str) -> Integration:
+    """The enabled integration of ``kind`` whose secret was presented; BadSecret or
+    IntegrationDisabled otherwise. A refusal is logged with the caller's address and the
+    integration, never with what was presented."""
+    integration = (
+        Integration.objects.filter(kind=kind, secret_digest=_digest(presented)).first()
+        if presented else None
+    )
+    if integration is None:
+        log.warning("intake %s: refused a request from %s with a wrong or missing secret",
+                    kind, remote_addr)
+        raise BadSecret(_("Wrong or missing integration secret."))
+    if not integration.enabled:
+        log.warning("intake %s: refused a request from %s for the disabled integration %s",
+                    kind, remote_addr, integration.name)
+        raise IntegrationDisabled(
+            _("The integration %s is disabled; an administrator can enable it again.")
+            % integration.name
+        )
+    return integration
+
+
+def store_inbound(*, integration: Integration | None, channel: str, body: bytes,
+                  content_type: str = "", remote_addr: str = "") -> InboundMessage:
+    """Keep the payload exactly as received, committed before anything else happens."""
+    with transaction.atomic():
+        return InboundMessage.objects.create(
+            integration=integration, channel=channel, body=body,
+            content_type=content_type[:100], remote_addr=remote_addr[:64],
+        )
+
+
+@dataclass
+class AlertOutcome:
+    created: list[str] = field(default_factory=list)
+    repeated: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+    ignored: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"created": self.created, "repeated": self.repeated, "resolved": self.resolved,
+                "closed": self.closed, "ignored": self.ignored}
+
+
+def process(*, message: InboundMessage) -> dict[str, Any]:
+    """Use a stored payload. Its effects and its "processed" mark commit together, so a crash
+    leaves it either wholly used or still "received". A payload that cannot be used is marked
+    rejected with the reason (and the error re-raised for the HTTP answer); it stays for replay."""
+    message.attempts += 1
+    try:
+        with transaction.atomic():
+            result = _process(message)
+            _finish(message, InboundStatus.PROCESSED, result=result)
+    except DomainError as error:
+        _finish(message, InboundStatus.REJECTED, error=error.message)
+        raise
+    except Exception as error:
+        _finish(message, InboundStatus.FAILED, error=f"{type(error).__name__}: {error}")
+        raise
+    return result
+
+
+def _finish(message: InboundMessage, status: str, *, error: str = "",
+            result: dict[str, Any] | None = None) -> None:
+    message.status, message.error = status, error
+    message.result = result or {}
+    message.processed_at = timezone.now()
+    message.save(update_fields=["status", "error", "result", "processed_at", "attempts"])
+
+
+def _process(message: InboundMessage) -> dict[str, Any]:
+    integration = message.integration
+    if integration is None:
+        raise PayloadRejected(_("The message has no integration."))
+    try:
+        payload = json.loads(bytes(message.body))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise PayloadRejected(_("The payload is not valid JSON: %s") % error) from error
+    notices = alertmanager.parse(payload, integration.options)
+    return receive_alerts(integration=integration, notices=notices).as_dict()
+
+
+def receive_alerts(*, integration: Integration, notices: list[alertmanager.AlertNotice]
+                   ) -> AlertOutcome:
+    """One ticket per fault: a new identity opens a ticket, a repeat counts an occurrence on
+    the open ticket, a resolution is noted (and closes a ticket nobody acknowledged)."""
+    now = timezone.now()
+    outcome = AlertOutcome()
+    # Identities in one order in every transaction: two concurrent notifications wait for
+    # each other's new alerts in that order, never in a cycle (no deadlock on PostgreSQL).
+    notices = sorted(notices, key=lambda n: n.identity)
+    known = _locked_alerts(integration, {n.identity for n in notices})
+    modules: dict[str, str | None] = {}
+    events: list[TimelineEvent] = []
+    seen_with: dict[int, int] = {}  # alert → its occurrences before this notification
+    to_close: dict[int, Alert] = {}
+    for notice in notices:
+        alert = known.get(notice.identity)
+        if notice.firing and (alert is None or alert.ticket.status in FINISHED):
+            alert, opened = _open_or_find(integration, notice, alert, now, modules)
+            known[notice.identity] = alert
+            if opened:
+                outcome.created.append(alert.ticket.key)
+                events.append(_event(alert, "firing", now, labels=notice.labels))
+                continue
+        if alert is None or alert.ticket.status in FINISHED:
+            outcome.ignored += 1  # a resolution for a fault we never opened, or closed
+            continue
+        seen_with.setdefault(alert.pk, alert.occurrences)
+        if notice.firing:
+            alert.occurrences += 1
+            alert.firing, alert.resolved_at = True, None
+            to_close.pop(alert.pk, None)  # it fired again in the same notification
+            outcome.repeated.append(alert.ticket.key)
+            events.append(_event(alert, "firing", now))
+        elif alert.firing:
+            alert.firing, alert.resolved_at = False, notice.ends_at or now
+            outcome.resolved.append(alert.ticket.key)
+            events.append(_event(alert, "resolved", now, ends_at=notice.ends_at))
+            if integration.options.get("auto_close_resolved", True):
+                to_close[alert.pk] = alert
+    _save_occurrences([a for a in known.values() if a.pk in seen_with], seen_with, now)
+    TimelineEvent.objects.bulk_create(events)
+    for alert in sorted(to_close.values(), key=lambda a: a.ticket_id):
+        if _close_unacknowledged(alert.ticket_id):
+            outcome.closed.append(alert.ticket.key)
+    return outcome
+
+
+def _save_occurrences(alerts: list[Alert], seen_with: dict[int, int], now: datetime) -> None:
+    """Write the alerts' new counts and states: one UPDATE per kind of change (in a storm,
+    "one more occurrence, still firing" covers nearly all), not one per alert."""
+    changes: dict[tuple[int, bool, datetime | None], list[int]] = defaultdict(list)
+    for alert in alerts:
+        added = alert.occurrences - seen_with[alert.pk]
+        changes[(added, alert.firing, alert.resolved_at)].append(alert.pk)
+    for (added, firing, resolved_at), ids in changes.items():
+        Alert.objects.filter(pk__in=ids).update(
+            occurrences=F("occurrences") + added, firing=firing, resolved_at=resolved_at,
+            last_seen=now,
+        )
+
+
+def _locked_alerts(integration: Integration, identities: set[str]) -> dict[str, Alert]:
+    """The known alerts among ``identities``, locked for this transaction (PostgreSQL), in
+    primary-key order, with their tickets."""
+    alerts = (
+        Alert.objects.select_for_update(of=("self",)).select_related("ticket")
+        .only(*ALERT_STATE, "ticket__status")  # not the tickets' forty other columns
+        .filter(integration=integration, identity__in=identities).order_by("pk")
+    )
+    return {alert.identity: alert for alert in alerts}
+
+
+def _event(alert: Alert, status: str, now: datetime, *, ends_at: datetime | None = None,
+           labels: dict[str, str] | None = None) -> TimelineEvent:
+    data: dict[str, Any] = {"status": status, "occurrences": alert.occurrences,
+                            "identity": alert.identity}
+    if ends_at is not None:
+        data["ends_at"] = ends_at.isoformat()
+    if labels is not None:
+        data["labels"] = labels
+    return TimelineEvent(ticket=alert.ticket, kind=TimelineEvent.Kind.ALERT, actor=None, at=now,
+                         data=data)
+
+
+def _close_unacknowledged(ticket_id: int) -> bool:
+    """Dismiss the ticket if, now that it is locked, nobody has acknowledged it yet."""
+    ticket = (Ticket.objects.select_for_update(of=("self",)).only("status", "version")
+              .get(pk=ticket_id))
+    if ticket.status not in UNACKNOWLEDGED:
+        return False
+    tickets.do_transition(
+        ticket_id=ticket_id, action="dismiss", by=None, version=ticket.version,
+        fields={"reason": _("The alert resolved before anyone acknowledged it.")},
+    )
+    return True
+
+
+def _open_or_find(integration: Integration, notice: alertmanager.AlertNotice,
+                  previous: Alert | None, now: datetime,
+                  modules: dict[str, str | None]) -> tuple[Alert, bool]:
+    """A new ticket for the fault, and True; or, when a concurrent notification registered
+    the same new fault first, its alert (now locked), and False: a repeat, not a second ticket."""
+    try:
+        with transaction.atomic():  # a savepoint: the losing ticket vanishes with it
+            return _open_ticket(integration, notice, previous, now, modules), True
+    except IntegrityError:
+        if previous is not None:
+            raise
+        winner = _locked_alerts(integration, {notice.identity}).get(notice.identity)
+        if winner is None:
+            raise
+        return winner, False
+
+
+def _module_code(ref: str, modules: dict[str, str | None]) -> str | None:
+    """The code of the module a label names (looked up once per notification), or None."""
+    if ref not in modules:
+        module = get_module_by_ref(ref)
+        modules[ref] = module.code if module else None
+    return modules[ref]
+
+
+def _open_ticket(integration: Integration, notice: alertmanager.AlertNotice,
+                 previous: Alert | None, now: datetime, modules: dict[str, str | None]) -> Alert:
+    impact, urgency = IMPACT_URGENCY[notice.priority]
+    ticket = tickets.create_ticket(
+        by=None, title=notice.title, impact=impact, urgency=urgency, priority=notice.priority,
+        source_kind=SourceKind.ALERT, channel=Channel(integration.kind),
+        submitter_name=integration.name,
+        module=_module_code(notice.module, modules) if notice.module else None,
+        occurred_at=notice.starts_at, alert_at=notice.starts_at or now,
+        alert_host=notice.host, alert_rule=notice.rule, alert_level=notice.level,
+        alert_symptom=notice.symptom, description=notice.description,
+    )
+    if previous is not None:  # the fault came back after its ticket was closed
+        previous.ticket, previous.firing, previous.resolved_at = ticket, True, None
+        previous.occurrences, previous.first_seen = 1, now
+        previous.last_seen, previous.labels = now, notice.labels
+        previous.save(update_fields=[*ALERT_STATE[2:], "labels"])
+        return previous
+    return Alert.objects.create(integration=integration, identity=notice.identity, ticket=ticket,
+                                first_seen=now, last_seen=now, labels=notice.labels)
+
+
+def replay(*, message_id: int) -> dict[str, Any]:
+    """Process a stored message again (after fixing the integration or the code). Only a
+    message not yet used may be replayed: a processed one already counted its alerts. Two
+    admins replaying the same message at once process it once."""
+    with transaction.atomic():
+        message = (InboundMessage.objects.select_for_update(of=("self",))
+                   .select_related("integration").filter(pk=message_id).first())
+        if message is None:
+            raise NotReplayable(_("There is no message #%s.") % message_id)
+        if message.status == InboundStatus.PROCESSED:
+            raise NotReplayable(_("Message #%s was already processed.") % message.pk)
+        try:
+            return process(message=message)
+        except Exception as error:  # its mark (rejected, failed) commits with this block
+            failure = error
+    raise failure

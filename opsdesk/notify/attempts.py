@@ -1,0 +1,87 @@
+"""The life of one delivery attempt: claim it, then record that it was sent or why it failed.
+
+Several tasks may be queued for one delivery (the scheduled retry, the sweep, an operator's
+"retry now"); the claim is a compare-and-set on the attempt counter, so exactly one of them
+sends and the others find nothing to do. The claim also moves ``next_attempt_at`` forward:
+if the worker dies mid-send, the sweep retries the delivery when that moment has passed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from opsdesk.notify import conf
+from opsdesk.notify.choices import DeliveryStatus
+from opsdesk.notify.models import Delivery
+from opsdesk.notify.senders import DeliveryFailed
+from opsdesk.tickets.models import TimelineEvent
+from opsdesk.tickets.services import record_event
+
+logger = logging.getLogger(__name__)
+
+OPEN = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+# A queue's clock and ours may differ by a little; a task that runs a moment early still counts.
+DUE_TOLERANCE = timedelta(seconds=5)
+
+
+def backoff(attempt: int) -> timedelta:
+    """The wait after the ``attempt``-th failure: 1, 2, 4, 8 … times the base, capped."""
+    return min(conf.retry_base() * 2 ** max(attempt - 1, 0), conf.retry_cap())
+
+
+def claim(delivery_id: int) -> Delivery | None:
+    """The delivery, counted as one more attempt, if it is due and nobody else took it."""
+    now = timezone.now()
+    delivery = Delivery.objects.select_related("channel", "ticket").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status not in OPEN:
+        return None
+    if delivery.next_attempt_at is not None and delivery.next_attempt_at > now + DUE_TOLERANCE:
+        return None
+    attempts = delivery.attempts + 1
+    lease = now + backoff(attempts)
+    won = Delivery.objects.filter(
+        pk=delivery_id, status=delivery.status, attempts=delivery.attempts
+    ).update(attempts=attempts, next_attempt_at=lease)
+    if not won:
+        return None
+    delivery.attempts, delivery.next_attempt_at = attempts, lease
+    return delivery
+
+
+def record_sent(delivery: Delivery) -> None:
+    delivery.status = DeliveryStatus.SENT
+    delivery.sent_at = timezone.now()
+    delivery.next_attempt_at = None
+    delivery.last_error = ""
+    delivery.save(update_fields=["status", "sent_at", "next_attempt_at", "last_error"])
+    logger.info("Delivery %s sent (%s, attempt %s).", delivery.pk, delivery.channel_kind,
+                delivery.attempts)
+
+
+@transaction.atomic
+def record_failure(delivery: Delivery, failure: DeliveryFailed) -> Delivery:
+    """Mark the attempt failed: retry later with backoff, or give up after the last attempt
+    (and say so on the ticket's timeline: a warning nobody received matters in a review)."""
+    limit = conf.max_attempts()
+    final = failure.final or delivery.attempts >= limit
+    delivery.status = DeliveryStatus.ABANDONED if final else DeliveryStatus.FAILED
+    delivery.last_error = failure.reason[:2000]
+    delivery.next_attempt_at = None if final else timezone.now() + backoff(delivery.attempts)
+    delivery.save(update_fields=["status", "last_error", "next_attempt_at"])
+    logger.warning("Delivery %s failed (%s, attempt %s of %s): %s", delivery.pk,
+                   delivery.channel_kind, delivery.attempts, limit, delivery.last_error)
+    if final and delivery.ticket is not None:
+        record_event(
+            ticket=delivery.ticket, kind=TimelineEvent.Kind.NOTIFICATION, actor=None,
+            internal=True,
+            data={"abandoned": {
+                "notification": delivery.notification_kind, "key": delivery.notification_key,
+                "recipient": delivery.recipient_name, "channel": delivery.channel_kind,
+                "attempts": delivery.attempts, "error": delivery.last_error,
+            }},
+        )
+    return delivery

@@ -1,0 +1,73 @@
+"""Background work of the notify app: sending a delivery, and the sweep that finds deliveries
+whose scheduled attempt was lost.
+
+Retries are scheduled as tasks for their due moment when the backend can defer (the database
+backend can); the sweep is the safety net behind them, and the only retry mechanism on a
+backend that cannot defer (the immediate backend used in tests).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from django_tasks import task
+
+from opsdesk.notify import attempts, senders
+from opsdesk.notify.choices import DeliveryStatus
+from opsdesk.notify.models import Delivery
+
+logger = logging.getLogger(__name__)
+
+# The sweep leaves alone what is only just due: its scheduled task is probably about to run.
+SWEEP_GRACE = timedelta(minutes=2)
+
+
+@task()
+def deliver(delivery_id: int) -> str:
+    """Send delivery ``delivery_id`` if it is due and unsent; on failure schedule the next
+    attempt with exponential backoff, or abandon it after the last. Returns what happened."""
+    delivery = attempts.claim(delivery_id)
+    if delivery is None:
+        return "skipped"
+    try:
+        senders.send(delivery)
+    except senders.DeliveryFailed as failure:
+        delivery = attempts.record_failure(delivery, failure)
+        if delivery.status == DeliveryStatus.FAILED and delivery.next_attempt_at is not None:
+            _schedule(delivery.pk, delivery.next_attempt_at)
+        return str(delivery.status)
+    attempts.record_sent(delivery)
+    return str(DeliveryStatus.SENT)
+
+
+def _schedule(delivery_id: int, when: datetime) -> None:
+    if not deliver.get_backend().supports_defer:
+        return  # retry_due_deliveries() will pick it up
+    try:
+        deliver.using(run_after=when).enqueue(delivery_id)
+    except Exception:
+        # The row is already marked failed with its due moment: the sweep will retry it.
+        logger.exception("Could not schedule the retry of delivery %s.", delivery_id)
+
+
+def retry_due_deliveries(*, now: datetime | None = None, limit: int = 1000) -> int:
+    """Enqueue every pending or failed delivery whose next attempt is overdue: those whose
+    task was lost (enqueueing failed after commit, a queue emptied by a restart, a worker
+    killed mid-send). Safe to call any time, from a periodic sweep; returns how many."""
+    cutoff = (now or timezone.now()) - SWEEP_GRACE
+    due = list(
+        Delivery.objects.filter(status__in=attempts.OPEN, next_attempt_at__lte=cutoff)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for delivery_id in due:
+        deliver.enqueue(delivery_id)
+    return len(due)
+
+
+@task()
+def sweep_deliveries() -> int:
+    """The periodic safety sweep as a task, for whatever runs the periodic ones."""
+    return retry_due_deliveries()

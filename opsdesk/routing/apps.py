@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RoutingConfig(AppConfig):
+    """Who gets a new ticket: ordered assignment rules and the duty roster."""
+
+    name = "opsdesk.routing"
+    label = "routing"
+    verbose_name = _("Routing")
+
+    def ready(self) -> None:
+        from opsdesk.routing.services import route_new_ticket
+        from opsdesk.tickets.hooks import on_ticket_change
+
+        on_ticket_change(route_new_ticket)

@@ -1,0 +1,30 @@
+"""Background work for SLA: a timer per ticket at its next threshold, and the safety sweep."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django_tasks import task
+
+
+@task()
+def check_ticket_sla(ticket_id: int) -> int:
+    """Timer: fire what is due for one ticket. It re-reads the clock, so a timer for a clock
+    that stopped in time, or moved, does nothing."""
+    from opsdesk.sla.services import check_thresholds  # services enqueue this task
+
+    return len(check_thresholds(ticket_id=ticket_id))
+
+
+@task()
+def sweep_sla() -> int:
+    """Catch anything a lost or late timer missed."""
+    from opsdesk.sla.services import sweep
+
+    return sweep()
+
+
+def schedule_check(*, ticket_id: int, at: datetime) -> None:
+    """Enqueue the timer once the clock change is committed."""
+    transaction.on_commit(lambda: check_ticket_sla.using(run_after=at).enqueue(ticket_id))
