@@ -90,6 +90,8 @@ def parse(payload: Any, options: dict[str, Any]) -> list[AlertNotice]:
     alerts = payload.get("alerts")
     if not isinstance(alerts, list):
         raise PayloadRejected(_("The payload has no \"alerts\" list."))
+    if not isinstance(options, dict):
+        options = {}  # an integration saved outside the admin's checks
     severities = severity_priorities(options)
     common = _strings(payload.get("commonLabels"))
     by_group = options.get("dedupe_by") == "group_key"

@@ -186,7 +186,7 @@ def receive_alerts(*, integration: Integration, notices: list[alertmanager.Alert
             alert.firing, alert.resolved_at = False, notice.ends_at or now
             outcome.resolved.append(alert.ticket.key)
             events.append(_event(alert, "resolved", now, ends_at=notice.ends_at))
-            if integration.options.get("auto_close_resolved", True):
+            if _auto_closes(integration):
                 to_close[alert.pk] = alert
     _save_occurrences([a for a in known.values() if a.pk in seen_with], seen_with, now)
     TimelineEvent.objects.bulk_create(events)
@@ -194,6 +194,11 @@ def receive_alerts(*, integration: Integration, notices: list[alertmanager.Alert
         if _close_unacknowledged(alert.ticket_id):
             outcome.closed.append(alert.ticket.key)
     return outcome
+
+
+def _auto_closes(integration: Integration) -> bool:
+    options = integration.options
+    return not isinstance(options, dict) or options.get("auto_close_resolved", True) is not False
 
 
 def _save_occurrences(alerts: list[Alert], seen_with: dict[int, int], now: datetime) -> None:

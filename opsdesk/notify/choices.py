@@ -9,6 +9,7 @@ class NotificationKind(models.TextChoices):
     SLA_BREACH = "sla_breach", _("SLA breached")
     ESCALATED = "escalated", _("Escalated")
     ASSIGNED = "assigned", _("Assigned")
+    TRIAGE_NEEDED = "triage_needed", _("Waiting for triage")
     APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
     EMERGENCY = "emergency", _("Emergency")
     STATUS_UPDATE = "status_update", _("Status update")

@@ -49,6 +49,10 @@ TEMPLATES: dict[str, Template] = {
         _("[%(key)s] Assigned to %(assignee)s: %(title)s"),
         _("%(key)s has been assigned to %(assignee)s."),
     ),
+    K.TRIAGE_NEEDED: Template(
+        _("[%(key)s] New ticket to triage: %(title)s"),
+        _("%(key)s is new and no routing rule assigned it: please set its priority and assignee."),
+    ),
     K.APPROVAL_REQUESTED: Template(
         _("[%(key)s] Approval requested: %(title)s"),
         _("The plan for %(key)s needs the department head's approval before it is carried out."),

@@ -10,7 +10,9 @@ class RoutingConfig(AppConfig):
     verbose_name = _("Routing")
 
     def ready(self) -> None:
+        from opsdesk.routing import notices
         from opsdesk.routing.services import route_new_ticket
         from opsdesk.tickets.hooks import on_ticket_change
 
         on_ticket_change(route_new_ticket)
+        on_ticket_change(notices.on_ticket_change)

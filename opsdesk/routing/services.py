@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import User
-from opsdesk.routing import selectors
+from opsdesk.routing import notices, selectors
 from opsdesk.routing.models import AssignTo, RoutingRule
 from opsdesk.tickets import services as tickets
 from opsdesk.tickets.choices import Status
@@ -55,6 +55,7 @@ def route_new_ticket(change: TicketChange) -> None:
         if rule.assign_to == AssignTo.DUTY_TRIAGE:
             break
     duty = selectors.duty_engineer_at(change.at)
+    notices.triage_needed(ticket=ticket, duty=duty)
     tickets.note_routing(
         ticket_id=ticket.pk,
         message=_("Waiting for the duty engineer %(duty)s to triage.")

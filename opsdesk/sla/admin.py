@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from opsdesk.sla import services
 from opsdesk.sla.calendars import last_official_year
-from opsdesk.sla.models import BusinessCalendar, CalendarOverride
+from opsdesk.sla.models import BusinessCalendar, CalendarOverride, SlaPolicy
 
 
 class CalendarOverrideInline(admin.TabularInline):
@@ -39,3 +44,19 @@ class CalendarOverrideAdmin(admin.ModelAdmin):
     list_display = ("date", "kind", "calendar", "note")
     list_filter = ("calendar", "kind")
     date_hierarchy = "date"
+
+
+@admin.register(SlaPolicy)
+class SlaPolicyAdmin(admin.ModelAdmin):
+    list_display = ("order", "name", "enabled", "priority", "source_kind", "module",
+                    "response_target", "resolution_target", "calendar")
+    list_display_links = ("name",)
+    list_editable = ("order", "enabled")
+
+    def save_model(self, request: HttpRequest, obj: SlaPolicy, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            moved = services.recompute_for_policy(policy=obj)
+            self.message_user(
+                request, gettext("Deadlines recomputed for %d open tickets.") % moved
+            )

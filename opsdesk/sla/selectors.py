@@ -74,3 +74,12 @@ def breached_ticket_ids(*, now: datetime, limit: int | None = None) -> list[int]
     rows = Clock.objects.filter(breach_at__lte=now).order_by("breach_at", "ticket_id")
     ids = rows.values_list("ticket_id", flat=True)
     return list(ids[:limit] if limit else ids)
+
+
+def is_business_moment(moment: datetime) -> bool:
+    """Whether ``moment`` falls in working hours of the department's first business calendar
+    (always, when none is configured): what "out of hours" is measured against."""
+    calendar = BusinessCalendar.objects.order_by("pk").first()
+    if calendar is None:
+        return True
+    return get_work_calendar(calendar=calendar).next_business_moment(moment) == moment

@@ -228,3 +228,25 @@ def sweep(*, now: datetime | None = None, limit: int = 1000) -> int:
     for ticket_id in due:
         check_thresholds(ticket_id=ticket_id, now=now)
     return len(due)
+
+
+def recompute_for_policy(*, policy: SlaPolicy, now: datetime | None = None) -> int:
+    """After an admin edits ``policy``: every open ticket under it gets the new targets, with
+    the business time already spent (pauses excluded) kept. Returns how many were moved."""
+    now = now or timezone.now()
+    moved = 0
+    open_clocks = Clock.objects.filter(policy=policy, resolved_at__isnull=True)
+    for ticket_id in open_clocks.values_list("ticket_id", flat=True).iterator():
+        with transaction.atomic():
+            clock = (Clock.objects.select_for_update(of=("self",))
+                     .select_related("ticket", "calendar").get(ticket_id=ticket_id))
+            previous_check = clock.next_check_at
+            if clocks.resolution_running(clock):
+                clock.resolution_spent = clocks.spent_until(clock, calendar_of(clock), now)
+                clock.running_since = now
+            _apply_policy(clock, policy)
+            clocks.refresh_due_times(clock, calendar_of(clock), _fired(ticket_id))
+            _save(clock, previous_check)
+            _log(clock, "recomputed", now, reason="policy_changed")
+        moved += 1
+    return moved

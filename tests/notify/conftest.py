@@ -22,9 +22,11 @@ from apprise.plugins.lark import NotifyLark
 from apprise.plugins.slack import NotifySlack
 from apprise.plugins.wecombot import NotifyWeComBot
 from django.db import transaction
+from django_tasks_db.models import DBTaskResult
 
 from opsdesk.accounts.models import User
 from opsdesk.accounts.roles import Role
+from opsdesk.notify.models import Delivery
 from opsdesk.tickets.models import Ticket
 from tests.factories import TicketFactory, payment_module
 
@@ -160,6 +162,9 @@ def readers(make_user: Callable[..., User]) -> dict[str, User]:
 def ticket(people: dict[str, User]) -> Ticket:
     payment_module(people["owner"])
     t = TicketFactory(by=people["submitter"], title="支付回调超时")
+    # Filing it notified its assignee or the duty engineer (routing); these tests start clean.
+    Delivery.objects.all().delete()
+    DBTaskResult.objects.filter(task_path="opsdesk.notify.tasks.deliver").delete()
     Ticket.objects.filter(pk=t.pk).update(deadline_at="2026-12-01T10:00:00Z")
     t.refresh_from_db()
     return t

@@ -182,3 +182,17 @@ def test_worker_killed_between_warning_and_breach_fires_each_threshold_once(
             call_command("worker", batch=True)
             call_command("worker", batch=True)
     assert thresholds_fired(ticket_id) == ["breach", "warning"]
+
+
+def test_editing_a_policy_recomputes_open_tickets_keeping_time_spent(api, people, payment):
+    start = at(2026, 11, 18, 10, 0)
+    with time_machine.travel(start, tick=False) as travel:
+        key = file(api["submitter"], impact="all_users", urgency="immediate", module="payment")
+        travel.shift(timedelta(hours=1))
+        policy = clock_of(key).policy
+        policy.resolution_target = timedelta(hours=8)
+        policy.save()
+        assert sla.recompute_for_policy(policy=policy) == 1
+    clock = clock_of(key)
+    assert clock.resolution_due_at == start + timedelta(hours=8)  # 1 h spent + 7 h left
+    assert sla_events(api["duty"], key)[-1] == "recomputed"
