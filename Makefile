@@ -4,12 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres lint bench messages docs clean
+.PHONY: run test tools test-sqlite test-postgres lint bench messages docs clean
 
 run: $(VENV)/.installed
 	$(BIN)/opsdesk run
 
-test: $(VENV)/.installed-test lint test-sqlite test-postgres
+test: $(VENV)/.installed-test tools lint test-sqlite test-postgres
+
+# Debian packages the tests drive for real (Alertmanager); installed when running as root.
+tools:
+	@sh scripts/ensure_test_tools.sh
 
 test-sqlite: $(VENV)/.installed-test
 	OPSDESK_DATABASE_URL= $(BIN)/pytest

@@ -50,7 +50,7 @@ def route_new_ticket(change: TicketChange) -> None:
             continue
         assignee = pick_assignee(rule, ticket)
         if assignee is not None:
-            tickets.assign_by_rule(ticket_id=ticket.pk, assignee=assignee, rule=rule.name)
+            tickets.assign_by_rule(ticket=ticket, assignee=assignee, rule=rule.name)
             return
         if rule.assign_to == AssignTo.DUTY_TRIAGE:
             break

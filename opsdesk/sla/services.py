@@ -55,8 +55,8 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-def _save(clock: Clock, previous_check: datetime | None) -> None:
-    clock.save()
+def _save(clock: Clock, previous_check: datetime | None, *, new: bool = False) -> None:
+    clock.save(force_insert=new)
     if clock.next_check_at is not None and clock.next_check_at != previous_check:
         from opsdesk.sla.tasks import schedule_check
 
@@ -72,7 +72,7 @@ def start_clock(*, ticket: Ticket) -> Clock | None:
                   response_due_at=ticket.submitted_at)
     _apply_policy(clock, policy)
     clocks.refresh_due_times(clock, calendar_of(clock), set())
-    _save(clock, None)
+    _save(clock, None, new=True)
     _log(clock, "started", ticket.submitted_at)
     return clock
 
@@ -90,6 +90,8 @@ def on_ticket_change(change: TicketChange) -> None:
     """Hook: move the clocks as the workflow moves the ticket."""
     if change.action == "create":
         start_clock(ticket=change.ticket)
+        return
+    if not _may_move_clocks(change):
         return
     clock = _locked_clock(change.ticket)
     if clock is None:
@@ -133,6 +135,22 @@ def on_ticket_change(change: TicketChange) -> None:
     _save(clock, previous_check)
     for event, data in events:
         _log(clock, event, now, **data)
+
+
+# The states whose entry or exit starts, stops or pauses a clock.
+CLOCK_STATES = frozenset(
+    {Status.ANALYSING, Status.WAITING, Status.AWAITING_VERIFICATION, Status.CLOSED}
+)
+
+
+def _may_move_clocks(change: TicketChange) -> bool:
+    """Cheap pre-check, so the many changes that cannot affect a clock cost no query."""
+    return (
+        change.action == "comment"
+        or "priority" in change.changed
+        or (change.source != change.target
+        and (change.target in CLOCK_STATES or change.source in CLOCK_STATES))
+    )
 
 
 def _is_acknowledgement(change: TicketChange) -> bool:

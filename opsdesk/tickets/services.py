@@ -398,10 +398,10 @@ def set_collaborators(
 
 
 @transaction.atomic
-def assign_by_rule(*, ticket_id: int, assignee: User, rule: str) -> Ticket:
+def assign_by_rule(*, ticket: Ticket, assignee: User, rule: str) -> Ticket:
     """Triage done by a routing rule rather than a person: the table's ``triage`` row, with
-    the rule named on the timeline ("assigned to 王磊 by rule 'payment-urgent'")."""
-    ticket = _lock(ticket_id, None)
+    the rule named on the timeline ("assigned to 王磊 by rule 'payment-urgent'"). ``ticket``
+    is one just created in the caller's transaction, so nobody else can hold it."""
     transition = workflow.BY_NAME["triage"]
     if ticket.status not in transition.sources:
         raise TransitionRefused(_("Only new tickets are routed."))
