@@ -18,6 +18,7 @@ import chinese_calendar
 import holidays
 
 ZERO = timedelta(0)
+MICROSECOND = timedelta(microseconds=1)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 Span = tuple[datetime, datetime]  # a working window of one day, as UTC instants [start, end)
@@ -273,13 +274,41 @@ class WorkCalendar:
     def _spans(self, day: date) -> tuple[Span, ...]:
         tz, spans = self.hours.tz, []
         for start, end in self.hours.windows:
-            # zoneinfo maps a wall time in a DST gap or overlap to one instant (fold=0), so a
-            # window that loses an hour to spring-forward is an hour shorter in business time.
-            span_start = datetime.combine(day, start, tzinfo=tz).astimezone(UTC)
-            span_end = datetime.combine(day, end, tzinfo=tz).astimezone(UTC)
+            # A window runs from the moment the clock first shows its start to the moment it
+            # first shows its end: one spanning fall-back is longer by the repeated time, one
+            # spanning spring-forward shorter by the skipped time (empty if it is all skipped).
+            span_start, span_end = _first_reading(day, start, tz), _first_reading(day, end, tz)
             if span_end > span_start:
                 spans.append((span_start, span_end))
         return tuple(spans)
+
+
+def _first_reading(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """The first instant (UTC) at which a clock in ``tz`` shows ``at`` on ``day`` or later.
+
+    That is the instant itself for most wall times; the first of the two in a fall-back
+    overlap; and the change itself for a time a spring-forward gap skips. (``combine`` alone,
+    fold=0, reads a skipped time with the offset from before the change, which lands as far
+    after the change as the time is into the gap: 02:30 in a 02:00 → 03:00 gap would be 03:30.)
+    """
+    wall = datetime.combine(day, at)
+    instant = wall.replace(tzinfo=tz).astimezone(UTC)  # fold=0: the first of two readings
+    if instant.astimezone(tz).replace(tzinfo=None) == wall:
+        return instant
+    # Skipped: with the offset from after the change (fold=1) it lands as far before the
+    # change. Bisect between the two for the first microsecond the clock shows ``wall`` or later.
+    low = min(instant, wall.replace(tzinfo=tz, fold=1).astimezone(UTC))
+    if low.astimezone(tz).replace(tzinfo=None) >= wall:
+        return low
+    # Microseconds after ``low``: the clock shows less than ``wall`` at ``below``, not at ``above``.
+    below, above = 0, (instant - low) // MICROSECOND
+    while above - below > 1:
+        middle = (below + above) // 2
+        if (low + middle * MICROSECOND).astimezone(tz).replace(tzinfo=None) >= wall:
+            above = middle
+        else:
+            below = middle
+    return low + above * MICROSECOND
 
 
 @functools.lru_cache(maxsize=256)

@@ -6,7 +6,7 @@ Pure given a clock and its calendar: no queries, no writes (services.py does tho
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from opsdesk.sla.calendars import DayClassifier, WorkCalendar, WorkingTime, work_calendar
 from opsdesk.sla.models import Clock, Notice
@@ -76,7 +76,7 @@ def refresh_due_times(
     def first(kind: str | None, threshold: str) -> datetime | None:
         times = [m.at for m in all_moments
                  if m.threshold == threshold and (kind is None or m.clock == kind)]
-        return min(times) if times else None
+        return min(times, key=_instant) if times else None
 
     if response_running(clock):
         clock.response_due_at = first(ClockKind.RESPONSE, Threshold.BREACH) or clock.response_due_at
@@ -84,7 +84,12 @@ def refresh_due_times(
     clock.warn_at = first(None, Threshold.WARNING)
     clock.breach_at = first(None, Threshold.BREACH)
     pending = [m.at for m in all_moments if (m.clock, m.threshold) not in fired]
-    clock.next_check_at = min(pending) if pending else None
+    clock.next_check_at = min(pending, key=_instant) if pending else None
+
+
+def _instant(moment: datetime) -> datetime:
+    """Python compares two times of one zone by wall clock, blind to a DST fold: compare UTC."""
+    return moment.astimezone(UTC)
 
 
 def state(clock: Clock | None, now: datetime) -> str:

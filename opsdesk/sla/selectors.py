@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
@@ -82,4 +82,5 @@ def is_business_moment(moment: datetime) -> bool:
     calendar = BusinessCalendar.objects.order_by("pk").first()
     if calendar is None:
         return True
-    return get_work_calendar(calendar=calendar).next_business_moment(moment) == moment
+    resumes = get_work_calendar(calendar=calendar).next_business_moment(moment)
+    return resumes.astimezone(UTC) == moment.astimezone(UTC)  # by instant, not wall clock

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,8 @@ from opsdesk.sla.calendars import (
 )
 
 BERLIN = ZoneInfo("Europe/Berlin")
+CET, CEST = timedelta(hours=1), timedelta(hours=2)
+ONE_DAY = timedelta(days=1)
 LUNCH = WorkingTime(lunch_start=time(12), lunch_end=time(13, 30))
 TWO_HOURS = timedelta(hours=2)
 
@@ -234,6 +236,76 @@ class TestDaylightSaving:
         closing = datetime.combine(sunday, time(5), tzinfo=BERLIN)
         assert calendar.business_time_between(opening, closing) == timedelta(hours=real_hours)
         assert calendar.add_business_time(opening, timedelta(hours=real_hours)) == closing
+
+    def test_deadlines_in_the_repeated_hour_keep_their_real_order(self) -> None:
+        # Found by hypothesis: 01:30–04:15 on Sunday 2027-10-31, when 02:00–03:00 repeats.
+        calendar = work_calendar(
+            WorkingTime(tz=BERLIN, day_start=time(1, 30), day_end=time(4, 15)),
+            DayClassifier(
+                use_statutory_holidays=False, extra_working_days=frozenset({date(2027, 10, 31)})
+            ),
+        )
+        saturday = datetime(2027, 10, 30, tzinfo=UTC)  # not worked: counts from 01:30 CEST
+        first = calendar.add_business_time(saturday, timedelta(minutes=45))
+        total = calendar.add_business_time(saturday, timedelta(minutes=90))
+        assert (first.hour, first.minute, first.fold, first.utcoffset()) == (2, 15, 0, CEST)
+        assert (total.hour, total.minute, total.fold, total.utcoffset()) == (2, 0, 1, CET)
+        assert first.astimezone(UTC) == datetime(2027, 10, 31, 0, 15, tzinfo=UTC)
+        assert total.astimezone(UTC) == datetime(2027, 10, 31, 1, 0, tzinfo=UTC)
+        # 02:15 CEST comes 45 minutes before 02:00 CET; Python compares two datetimes of one
+        # zone by wall clock, fold ignored, so only the instants order them.
+        assert first.astimezone(UTC) < total.astimezone(UTC)
+        assert not first <= total
+        assert calendar.business_time_between(first, total) == timedelta(minutes=45)
+        assert calendar.add_business_time(first, timedelta(minutes=45)).astimezone(UTC) == (
+            total.astimezone(UTC)
+        )
+
+    @pytest.mark.parametrize(
+        ("sunday", "opening", "closing", "first_show", "real_time"),
+        [
+            # Spring forward, 02:00 → 03:00: an edge the clock skips is the moment it jumps.
+            (date(2025, 3, 30), time(2, 30), time(4, 15), ("03:00+02", "04:15+02"), 75),
+            (date(2025, 3, 30), time(1, 30), time(2, 30), ("01:30+01", "03:00+02"), 30),
+            (date(2025, 3, 30), time(2, 15), time(2, 45), None, 0),
+            # Fall back, 03:00 → 02:00: an edge the clock shows twice is its first showing.
+            (date(2025, 10, 26), time(2, 30), time(4, 15), ("02:30+02", "04:15+01"), 165),
+            (date(2025, 10, 26), time(1, 30), time(2, 30), ("01:30+02", "02:30+02"), 60),
+            (date(2025, 10, 26), time(2, 15), time(2, 45), ("02:15+02", "02:45+02"), 30),
+        ],
+    )
+    def test_window_edges_inside_the_changing_hour(
+        self,
+        sunday: date,
+        opening: time,
+        closing: time,
+        first_show: tuple[str, str] | None,
+        real_time: int,
+    ) -> None:
+        """A window runs from when the clock first shows its opening (or jumps past it) to
+        when it first shows its closing (or jumps past it)."""
+        calendar = work_calendar(
+            WorkingTime(tz=BERLIN, day_start=opening, day_end=closing),
+            DayClassifier(use_statutory_holidays=False, extra_working_days=frozenset({sunday})),
+        )
+        midnight, next_midnight = (
+            datetime.combine(day, time(), tzinfo=BERLIN) for day in (sunday, sunday + ONE_DAY)
+        )
+        assert calendar.business_time_between(midnight, next_midnight) == timedelta(
+            minutes=real_time
+        )
+        if first_show is None:  # never on the clock: the next working day's window
+            monday = calendar.next_business_moment(midnight)
+            assert monday.date() == sunday + ONE_DAY
+            return
+
+        def shown(moment: datetime) -> str:  # e.g. 02:30+02, the first 02:30 of fall-back
+            return f"{moment:%H:%M%z}"[:-2]
+
+        start = calendar.next_business_moment(midnight)
+        end = calendar.add_business_time(midnight, timedelta(minutes=real_time))
+        assert (shown(start), shown(end)) == first_show
+        assert calendar.add_business_time(end, timedelta(0)).date() == sunday + ONE_DAY
 
 
 class TestInputs:
