@@ -101,6 +101,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "opsdesk.sqlite3"),
+            # Keep connections: closing the last one to a WAL database checkpoints it (fsyncs).
+            "CONN_MAX_AGE": 600,
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {
                 # IMMEDIATE: a write transaction takes the lock at BEGIN, so two writers queue
                 # instead of one failing with "database is locked" on lock upgrade.

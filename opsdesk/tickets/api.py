@@ -76,7 +76,7 @@ class ListParams(Schema):
     submitter: str | None = None
     text: str | None = None
     sla: str | None = None
-    order: str = "-id"
+    order: str | None = None  # -id (newest first), id, priority, due; an SLA queue: due
     cursor: str | None = None
     limit: int = 50
 

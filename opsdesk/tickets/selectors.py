@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -80,7 +81,16 @@ ORDERINGS: dict[str, tuple[tuple[str, bool], ...]] = {
     "-id": (("id", True),),
     "id": (("id", False),),
     "priority": (("priority", False), ("id", True)),
+    # The SLA queues' own order (sla=breached|at_risk only, and their default): by due time,
+    # the most overdue or the next to breach first. It is the clock's (breach_at, ticket) index
+    # read in order, so a page costs the same at any size; newest first would sort or skip
+    # every ticket of the queue. bench/README.md.
+    "due": (("sla_clock__breach_at", False), ("sla_clock__ticket_id", False)),
 }
+# Ordering columns holding a moment: in a cursor as microseconds since the epoch.
+MOMENTS = frozenset({"sla_clock__breach_at"})
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
 def _encode_cursor(values: list[Any]) -> str:
@@ -102,12 +112,33 @@ def _decode_cursor(cursor: str, size: int) -> list[Any]:
     return values
 
 
-def _after(columns: tuple[tuple[str, bool], ...], values: list[Any]) -> Q:
-    """Rows strictly after ``values`` in the ordering: (a > x) or (a = x and b > y) ..."""
+def _cursor_values(item: Ticket, columns: tuple[tuple[str, bool], ...]) -> list[int]:
+    values = []
+    for name, _desc in columns:
+        value: Any = item
+        for part in name.split("__"):
+            value = getattr(value, part)
+        values.append((value - EPOCH) // MICROSECOND if name in MOMENTS else value)
+    return values
+
+
+def _after(columns: tuple[tuple[str, bool], ...], raw: list[int]) -> Q:
+    """Rows strictly after ``raw`` (a cursor's values) in the ordering: (a > x) or (a = x and
+    b > y) ..., and a ≥ x spelled out, so that the database starts an index range there."""
+    values: list[Any] = list(raw)
+    for i, (name, _desc) in enumerate(columns):
+        if name in MOMENTS:
+            try:
+                values[i] = EPOCH + values[i] * MICROSECOND
+            except OverflowError as exc:
+                raise InvalidField("cursor", field="cursor") from exc
     q = Q()
     for i, (name, desc) in enumerate(columns):
         equal = {columns[j][0]: values[j] for j in range(i)}
         q |= Q(**equal, **{f"{name}__{'lt' if desc else 'gt'}": values[i]})
+    if len(columns) > 1:
+        first, desc = columns[0]
+        q &= Q(**{f"{first}__{'lte' if desc else 'gte'}": values[0]})
     return q
 
 
@@ -162,12 +193,15 @@ def _user_q(relation: str, ref: str) -> Q:
 
 
 def list_tickets(
-    *, user: User, filters: TicketFilters, order: str = "-id", cursor: str | None = None,
+    *, user: User, filters: TicketFilters, order: str | None = None, cursor: str | None = None,
     limit: int = 50,
 ) -> Page:
-    """One page of the tickets ``user`` may read, filtered, in a stable keyset order."""
+    """One page of the tickets ``user`` may read, filtered, in a stable keyset order: by
+    default newest first, and an SLA queue by due time."""
+    if order is None:
+        order = "due" if filters.sla else "-id"
     columns = ORDERINGS.get(order)
-    if columns is None:
+    if columns is None or (order == "due" and not filters.sla):
         raise InvalidField(f"order: {order}", field="order")
     limit = max(1, min(limit, settings.OPSDESK_PAGE_SIZE_MAX))
     tickets = _apply_filters(visible_tickets(user), filters)
@@ -178,9 +212,7 @@ def list_tickets(
         .order_by(*(("-" if desc else "") + name for name, desc in columns))[: limit + 1]
     )
     items, more = rows[:limit], len(rows) > limit
-    next_cursor = (
-        _encode_cursor([getattr(items[-1], name) for name, _desc in columns]) if more else None
-    )
+    next_cursor = _encode_cursor(_cursor_values(items[-1], columns)) if more else None
     return Page(items=items, next_cursor=next_cursor)
 
 

@@ -161,6 +161,31 @@ def test_sla_state_and_queue_filters(api, people, payment, support_for_payment):
     assert [t["key"] for t in at_risk] == [risky]
 
 
+def test_sla_queues_page_by_due_time_most_overdue_first(api, people):
+    start = at(2026, 11, 18, 10, 0)
+    with time_machine.travel(start, tick=False) as travel:
+        filed = []
+        for minutes in (0, 0, 3, 7):  # two due at the same moment: the ticket breaks the tie
+            travel.move_to(start + timedelta(minutes=minutes))
+            filed.append(file(api["submitter"], impact="all_users", urgency="immediate"))
+        travel.move_to(start + timedelta(minutes=30))
+
+        def walk(**params: Any) -> list[str]:
+            keys, cursor = [], None
+            while True:
+                response = api["duty"].get("/tickets", limit=1, **params,
+                                           **({"cursor": cursor} if cursor else {}))
+                assert response.status_code == 200, response.json()
+                keys += [t["key"] for t in response.json()["items"]]
+                if (cursor := response.json()["next_cursor"]) is None:
+                    return keys
+
+        assert walk(sla="breached") == filed
+        assert walk(sla="breached", order="due") == filed
+        assert walk(sla="breached", order="-id") == filed[::-1]
+        assert api["duty"].get("/tickets", order="due").status_code == 422  # needs an sla queue
+
+
 # The worker closes its database connection when a batch ends: outside a test transaction.
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_worker_killed_between_warning_and_breach_fires_each_threshold_once(

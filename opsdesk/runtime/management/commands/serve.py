@@ -14,7 +14,7 @@ def granian_argv(*, host: str, port: int, workers: int) -> list[str]:
         sys.executable, "-m", "granian", "--interface", "wsgi",
         "--host", host, "--port", str(port), "--workers", str(workers),
         "--blocking-threads", "1", "--no-access-log", "--respawn-failed-workers",
-        "opsdesk.wsgi:application",
+        "opsdesk.runtime.wsgi:application",
     ]
 
 
