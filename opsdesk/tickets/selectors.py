@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import User
+from opsdesk.accounts.selectors import get_module_by_ref
 from opsdesk.tickets.choices import Priority
 from opsdesk.tickets.errors import InvalidField, NotFound
 from opsdesk.tickets.models import Ticket, TimelineEvent
@@ -160,9 +161,10 @@ def _apply_filters(tickets: QuerySet[Ticket], filters: TicketFilters) -> QuerySe
     if filters.submitter:
         tickets = tickets.filter(_user_q("submitter", filters.submitter))
     if filters.module:
-        ref = filters.module
-        tickets = tickets.filter(Q(module__code=ref) | Q(module__name=ref) if not ref.isdigit()
-                                 else Q(module_id=int(ref)))
+        # The module's id first: a filter on module_id walks an index in page order, where an
+        # OR over the joined code and name made the database sort all the module's tickets.
+        module = get_module_by_ref(filters.module)
+        tickets = tickets.filter(module_id=module.pk) if module else tickets.none()
     if filters.source_kind:
         tickets = tickets.filter(source_kind=filters.source_kind)
     if filters.text:
