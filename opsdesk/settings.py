@@ -149,6 +149,13 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = _env_bool("OPSDESK_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
+# Without an SMTP server configured (a laptop, the demo), mail is written to var/mail/ instead
+# of failing and retrying against a localhost that has none.
+if os.environ.get("OPSDESK_SMTP_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(DATA_DIR / "mail")
 EMAIL_HOST = os.environ.get("OPSDESK_SMTP_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("OPSDESK_SMTP_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("OPSDESK_SMTP_USER", "")
@@ -175,5 +182,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("OPSDESK_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # One line per task run drowns the console; failures still show.
+        "django_tasks": {"level": "WARNING"},
+        "django_tasks_db": {"level": "WARNING"},
+    },
 }
