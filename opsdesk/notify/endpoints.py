@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlsplit
 
-import apprise
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
@@ -65,6 +64,8 @@ def validate(kind: str, target: str) -> None:
         if not urlsplit(target).hostname:
             raise ValidationError(_("The webhook address has no server name."))
         return
+    import apprise  # here, not at the top: ~8 MB that most processes never need
+
     with scrubbed_logs(secret_fragments(target)):
         plugin = apprise.Apprise.instantiate(target)
     if plugin is None or type(plugin).__name__ not in PLUGINS.get(kind, frozenset()):

@@ -14,7 +14,6 @@ import urllib.request
 from collections.abc import Callable
 from email.utils import parseaddr
 
-import apprise
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
@@ -88,6 +87,8 @@ def send_email(delivery: Delivery) -> None:
 
 
 def send_robot(delivery: Delivery, target: str) -> None:
+    import apprise  # here, not at the top: ~8 MB that web workers never need
+
     asset = apprise.AppriseAsset(
         app_id="opsdesk", app_desc="opsdesk", app_url=conf.base_url(), storage_mode="memory",
     )
