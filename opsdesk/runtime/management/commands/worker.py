@@ -22,11 +22,13 @@ class Command(BaseCommand):
         if batch:
             for job in periodic.default_jobs():
                 job.run()
-            call_command("db_worker", queue_name="*", batch=True, no_startup_delay=True)
+            call_command("db_worker", queue_name="*", batch=True, no_startup_delay=True,
+                         verbosity=options["verbosity"])
             return
         stop = threading.Event()
         periodic.start(stop)
         try:
-            call_command("db_worker", queue_name="*", interval=1)
+            # Verbosity 1 logs every task run; 0 only what opsdesk itself logs.
+            call_command("db_worker", queue_name="*", interval=1, verbosity=options["verbosity"])
         finally:
             stop.set()
