@@ -31,7 +31,11 @@ class Command(BaseCommand):
         if not no_demo and not demo_is_loaded():
             call_command("demo", verbosity=0)
         children = [
-            subprocess.Popen([sys.executable, "-m", "opsdesk.cli", "worker", "--verbosity", "0"]),
+            # Only warnings from the worker here, so the sign-in table stays on screen.
+            subprocess.Popen(
+                [sys.executable, "-m", "opsdesk.cli", "worker", "--verbosity", "0"],
+                env={"OPSDESK_LOG_LEVEL": "WARNING", **os.environ},
+            ),
             subprocess.Popen(granian_argv(host=host, port=port, workers=2)),
         ]
         self.stdout.write(self.style.SUCCESS(f"opsdesk is running on http://{host}:{port}/"))
