@@ -65,9 +65,3 @@ def retry_due_deliveries(*, now: datetime | None = None, limit: int = 1000) -> i
     for delivery_id in due:
         deliver.enqueue(delivery_id)
     return len(due)
-
-
-@task()
-def sweep_deliveries() -> int:
-    """The periodic safety sweep as a task, for whatever runs the periodic ones."""
-    return retry_due_deliveries()

@@ -1,4 +1,5 @@
-"""Background work for SLA: a timer per ticket at its next threshold, and the safety sweep."""
+"""Background work for SLA: a timer per ticket at its next threshold (the safety sweep runs
+in the worker's periodic jobs, opsdesk/runtime/periodic.py)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,6 @@ def check_ticket_sla(ticket_id: int) -> int:
     from opsdesk.sla.services import check_thresholds  # services enqueue this task
 
     return len(check_thresholds(ticket_id=ticket_id))
-
-
-@task()
-def sweep_sla() -> int:
-    """Catch anything a lost or late timer missed."""
-    from opsdesk.sla.services import sweep
-
-    return sweep()
 
 
 def schedule_check(*, ticket_id: int, at: datetime) -> None:
