@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test tools test-sqlite test-postgres lint bench messages docs clean
+.PHONY: run test tools test-sqlite test-postgres lint bench messages docs vendor clean
 
 run: $(VENV)/.installed
 	$(BIN)/opsdesk run
@@ -35,6 +35,10 @@ bench: $(VENV)/.installed-test
 messages: $(VENV)/.installed
 	cd opsdesk && ../$(BIN)/opsdesk makemessages -l zh_Hans -l en --no-obsolete --no-location
 	cd opsdesk && ../$(BIN)/opsdesk compilemessages
+
+# Refresh the vendored front-end libraries (htmx, ECharts) from assets/package.json (needs npm).
+vendor:
+	sh scripts/vendor_assets.sh
 
 docs: $(VENV)/.installed
 	$(BIN)/opsdesk workflow_docs > docs/workflow.md
