@@ -133,6 +133,7 @@ def outlook_gbk() -> Built:
     text = PROBLEM + "\n" + RARE
     name = "华东区订单报表.xlsx"
     content = b"PK\x03\x04 fake xlsx"
+    encoded_name = word(name, "gb2312", codec="gb18030")
     html = f"<html><body><p>{text.replace(chr(10), '<br>')}</p></body></html>"
     body = multipart("mixed", [
         multipart("alternative", [
@@ -140,8 +141,8 @@ def outlook_gbk() -> Built:
             text_part(html, charset="gb2312", codec="gb18030", cte="quoted-printable",
                       subtype="html"),
         ]),
-        file_part(content, f'application/vnd.ms-excel; name="{word(name, "gb2312", codec="gb18030")}"',
-                  f'attachment; filename="{word(name, "gb2312", codec="gb18030")}"'),
+        file_part(content, f'application/vnd.ms-excel; name="{encoded_name}"',
+                  f'attachment; filename="{encoded_name}"'),
     ])
     raw = message([
         ("From", f'"{word("王芳", "gb2312")}" <wangfang@corp.example>'),
@@ -174,7 +175,8 @@ def foxmail_gbk() -> Built:
 
 def qq_gb18030() -> Built:
     subject = "报表导出 Excel 中文乱码（𠀀）"
-    text = "导出的 Excel 里中文全部是乱码，客户名“𡃁”也不对。\n浏览器：Chrome 120，系统：Windows 11。"
+    text = ("导出的 Excel 里中文全部是乱码，客户名“𡃁”也不对。\n"
+            "浏览器：Chrome 120，系统：Windows 11。")
     body = multipart("alternative", [
         text_part(text, charset="gb18030", cte="base64"),
         text_part(f"<div>{text}</div>", charset="gb18030", cte="base64", subtype="html"),
@@ -253,7 +255,8 @@ def html_only() -> Built:
         ("Subject", word(subject, "utf-8")),
     ], text_part(html, charset="utf-8", cte="quoted-printable", subtype="html"),
         message_id=new_id())
-    return Built(raw, subject, "web@corp.example", "订单页面无法打开。\n\n步骤：\n1. 登录\n2. 点击“订单”\n详情")
+    seen = "订单页面无法打开。\n\n步骤：\n1. 登录\n2. 点击“订单”\n详情"
+    return Built(raw, subject, "web@corp.example", seen)
 
 
 def forwarded_chain() -> Built:

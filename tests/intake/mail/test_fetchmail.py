@@ -99,8 +99,9 @@ class Dovecot:
 
     def account(self, **options: Any) -> imap.ImapAccount:
         """A fresh mailbox (dovecot accepts any user name) and its settings for opsdesk."""
-        return imap.ImapAccount(host="127.0.0.1", port=self.port, user=f"desk{uuid.uuid4().hex[:8]}",
-                                password=PASSWORD, security="none", timeout=10, **options)
+        return imap.ImapAccount(host="127.0.0.1", port=self.port,
+                                user=f"desk{uuid.uuid4().hex[:8]}", password=PASSWORD,
+                                security="none", timeout=10, **options)
 
     def client(self, account: imap.ImapAccount) -> imaplib.IMAP4:
         client = imaplib.IMAP4("127.0.0.1", self.port)

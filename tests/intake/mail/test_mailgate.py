@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core import mail as outbox
+from django.test import Client
 
 from opsdesk.accounts.models import User
 from opsdesk.intake import services as intake
@@ -303,3 +304,21 @@ def test_mail_without_a_sender_is_quarantined(deliver: Deliver) -> None:
                          corpus.text_part("hello", charset="utf-8"))
     assert deliver(raw).status == InboundStatus.QUARANTINED
 
+
+
+def test_an_admin_reads_a_quarantined_mail_and_replays_it_in_one_click(
+    deliver: Deliver, admin_client: Client, settings: Any
+) -> None:
+    admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    message = deliver(corpus.big5_taiwan().raw)
+    assert message.status == InboundStatus.QUARANTINED
+
+    page = admin_client.get(f"/admin/intake/inboundmessage/{message.pk}/change/").content.decode()
+    assert "資料庫連線失敗" in page and "chen@corp.example.tw" in page  # readable, not Big5 bytes
+    assert "OPSDESK_MAIL_ALLOWED_DOMAINS" in page
+
+    settings.OPSDESK_MAIL_ALLOWED_DOMAINS = ["corp.example.tw"]
+    admin_client.post("/admin/intake/inboundmessage/",
+                      {"action": "replay", "_selected_action": [message.pk]}, follow=True)
+    assert only_ticket().description == corpus.BIG5_TEXT
+    assert admin_client.get("/admin/intake/mailmessage/").status_code == 200
