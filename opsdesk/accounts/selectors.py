@@ -82,8 +82,7 @@ def get_user_by_email(address: str) -> User | None:
     several share it), or None."""
     if not address:
         return None
-    return (User.objects.filter(email__iexact=address, is_active=True)
-            .prefetch_related("groups").order_by("pk").first())
+    return User.objects.filter(email__iexact=address, is_active=True).order_by("pk").first()
 
 
 def get_module_by_ref(ref: str | int) -> Module | None:

@@ -53,34 +53,36 @@ def _strict(data: bytes, codec: str) -> str | None:
         return None
 
 
+# Where a family's common Han characters are: GB2312 level 1 (lead bytes B0–D7) and Big5
+# level 1 (A4–C6). Each candidate is judged by its own family's list.
+COMMON_HAN = {"gb2312": (0xB0, 0xD7), "big5": (0xA4, 0xC6)}
+FAMILY = {"gb18030": "gb2312", "cp950": "big5", "big5hkscs": "big5"}
+
+
 @lru_cache(maxsize=65536)
-def _implausibility(char: str) -> int:
-    """How unlikely ``char`` is in a Chinese mail: 0 for ASCII, punctuation and common Han
-    characters (GB2312 level 1, Big5 level 1), 1 for other Han characters, 3 for the symbols,
-    kana, Hangul and accented Latin letters that a wrong guess produces."""
+def _implausibility(char: str, family: str) -> int:
+    """How unlikely ``char`` is in a Chinese mail read as ``family``: 0 for ASCII, punctuation
+    and the family's common Han characters, 1 for other Han characters (0 in UTF-8, where a
+    rare character is rarely an accident), 3 for the symbols, kana, Hangul and accented Latin
+    letters that a wrong guess produces."""
     code = ord(char)
     if code < 0x80 or 0x2000 <= code <= 0x206F or 0x3000 <= code <= 0x303F \
             or 0xFF00 <= code <= 0xFFEF:
         return 0
     if 0x3400 <= code <= 0x9FFF or 0x20000 <= code <= 0x3FFFF or 0xF900 <= code <= 0xFAFF:
+        if family not in COMMON_HAN:
+            return 0
+        low, high = COMMON_HAN[family]
         try:
-            gb = char.encode("gb2312")
-            if 0xB0 <= gb[0] <= 0xD7:
-                return 0
+            return 0 if low <= char.encode(family)[0] <= high else 1
         except UnicodeEncodeError:
-            pass
-        try:
-            big5 = char.encode("big5")
-            if 0xA4 <= big5[0] <= 0xC6:
-                return 0
-        except UnicodeEncodeError:
-            pass
-        return 1
+            return 1
     return 3
 
 
-def _score(text: str) -> int:
-    return sum(_implausibility(char) for char in text if ord(char) >= 0x80)
+def _score(text: str, codec: str) -> int:
+    family = FAMILY.get(codec, codec)
+    return sum(_implausibility(char, family) for char in text if ord(char) >= 0x80)
 
 
 def decode_bytes(data: bytes, declared: str | None = None) -> str:
@@ -98,7 +100,7 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     for order, codec in enumerate(DETECTION_ORDER):
         text = _strict(data, codec)
         if text is not None:
-            candidates.append((_score(text), order, text))
+            candidates.append((_score(text, codec), order, text))
     if candidates:
         return min(candidates)[2]
     fallback = declared_codecs[0] if declared_codecs else "gb18030"

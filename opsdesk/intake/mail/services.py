@@ -6,7 +6,7 @@ used is quarantined with the reason, for an administrator to inspect and replay.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,17 +56,40 @@ def store(*, raw: bytes, source: str) -> InboundMessage:
 
 
 def receive(*, raw: bytes, source: str) -> Delivered:
-    """Store a message, then use it. Never raises for the message's content: a problem ends
-    as a quarantined or failed message, kept for replay."""
-    message = store(raw=raw, source=source)
+    """Store a message and use it; see receive_many."""
+    return receive_many([raw], source=source)[0]
+
+
+def receive_many(raws: Sequence[bytes], *, source: str) -> list[Delivered]:
+    """Store messages exactly as received and use them, in one transaction: each is committed,
+    with what became of it, before the sender is answered (the mail server's exit status, the
+    IMAP mark); a crash before the commit answers nothing, so the sender tries again. Never
+    raises for a message's content: a problem ends as a quarantined or failed message, kept
+    for replay."""
+    mails = [_parse_or_none(raw) for raw in raws]  # before taking SQLite's write lock
+    delivered = []
+    with transaction.atomic():
+        for raw, mail in zip(raws, mails, strict=True):
+            message = InboundMessage.objects.create(
+                integration=None, channel=CHANNEL, body=raw, content_type=CONTENT_TYPE,
+                remote_addr=source[:64],
+            )
+            try:
+                result = process_message(message=message, mail=mail)
+            except DomainError as error:
+                result = {"quarantined": error.message}
+            except Exception as error:  # recorded on the message as failed; kept for replay
+                log.exception("mail intake: message #%s failed", message.pk)
+                result = {"failed": f"{type(error).__name__}: {error}"}
+            delivered.append(Delivered(message, result))
+    return delivered
+
+
+def _parse_or_none(raw: bytes) -> ParsedMail | None:
     try:
-        result = process_message(message=message)
-    except DomainError as error:
-        result = {"quarantined": error.message}
-    except Exception as error:  # recorded on the message as failed; it stays for replay
-        log.exception("mail intake: message #%s failed", message.pk)
-        result = {"failed": f"{type(error).__name__}: {error}"}
-    return Delivered(message, result)
+        return parse(raw)
+    except Exception:  # parsed again in process_message, where the failure is recorded
+        return None
 
 
 def quarantine_oversized(*, size: int, source: str, head: bytes) -> Delivered:
@@ -81,14 +104,16 @@ def quarantine_oversized(*, size: int, source: str, head: bytes) -> Delivered:
     return Delivered(message, {"quarantined": problem})
 
 
-def process_message(*, message: InboundMessage) -> dict[str, Any]:
-    """Use a stored message. Its effects and its mark commit together, so a crash leaves it
-    either wholly used or still "received". MailQuarantined (marked quarantined) and any other
-    error (marked failed) are re-raised after the mark is saved."""
+def process_message(*, message: InboundMessage, mail: ParsedMail | None = None
+                    ) -> dict[str, Any]:
+    """Use a stored message (``mail`` is its content, when already parsed). Its effects and
+    its mark commit together, so a crash leaves it either wholly used or still "received".
+    MailQuarantined (marked quarantined) and any other error (marked failed) are re-raised
+    after the mark is saved."""
     message.attempts += 1
     try:
         with transaction.atomic():
-            result = _use(parse(bytes(message.body)), message)
+            result = _use(mail or parse(bytes(message.body)), message)
             _finish(message, InboundStatus.PROCESSED, result=result)
     except MailQuarantined as error:
         log.info("mail intake: message #%s quarantined: %s", message.pk, error.message)

@@ -67,28 +67,29 @@ def test_windows_big5_labelled_big5(text: str) -> None:
     assert decode_bytes(text.encode("cp950"), "big5") == text
 
 
-@given(chinese("gbk"))
-def test_gbk_text_labelled_utf8(text: str) -> None:
-    data = text.encode("gbk")
-    # Bytes that are valid UTF-8 as well are UTF-8 text as far as anyone can tell: the label
-    # is believed. Real GBK text of any length is never valid UTF-8.
+def _not_utf8(data: bytes) -> bool:
     try:
         data.decode("utf-8")
-        assume(False)
     except UnicodeDecodeError:
-        pass
+        return True
+    return False
+
+
+# When the label is wrong or missing, the bytes alone decide. Bytes that are valid UTF-8 too
+# are UTF-8 as far as anyone can tell, and a lone rare GBK character can equally be a common
+# Big5 one; what people write (GB2312's characters, GB18030's four-byte ones) is never
+# ambiguous that way.
+@given(chinese("gb2312", rare=True))
+def test_gb_text_labelled_utf8(text: str) -> None:
+    data = text.encode("gb18030")
+    assume(_not_utf8(data))
     assert decode_bytes(data, "utf-8") == text
 
 
-@settings(max_examples=50)
-@given(chinese("gbk", rare=False), st.sampled_from(["gb2312", "gbk", "gb18030"]))
-def test_unlabelled_gb_text_is_detected(text: str, label: str) -> None:
+@given(chinese("gb2312", rare=True))
+def test_unlabelled_gb_text_is_detected(text: str) -> None:
     data = text.encode("gb18030")
-    try:
-        data.decode("utf-8")
-        assume(False)
-    except UnicodeDecodeError:
-        pass
+    assume(_not_utf8(data))
     assert decode_bytes(data, None) == text
 
 
@@ -125,11 +126,11 @@ def test_encoded_words_split_inside_a_character_are_joined(text: str) -> None:
     assert decode_header(header) == text
 
 
-@given(chinese("gbk"))
+@given(chinese("gb2312", rare=True))
 def test_raw_eight_bit_subject(text: str) -> None:
     subject = text.replace("\n", " ").strip()
     assume(subject)
-    raw = message([("From", "a@corp.example"), ("Subject", eight_bit(subject, "gbk"))],
+    raw = message([("From", "a@corp.example"), ("Subject", eight_bit(subject, "gb18030"))],
                   text_part("x", charset="utf-8"))
     assert parse(raw).subject == subject
 

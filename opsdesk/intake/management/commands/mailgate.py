@@ -33,12 +33,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch", metavar="DIR_OR_MBOX", nargs="+",
                             help="Import every message of these folders or mbox files.")
+        parser.add_argument("--jobs", type=int, default=1,
+                            help="Worker processes for --batch (on PostgreSQL, up to one per "
+                                 "core; SQLite has one writer at a time).")
         parser.add_argument("--source", default="mailgate",
                             help="Where the message came from, recorded with it.")
 
-    def handle(self, *args: Any, batch: list[str] | None, source: str, **options: Any) -> None:
+    def handle(self, *args: Any, batch: list[str] | None, source: str, jobs: int,
+               **options: Any) -> None:
         if batch:
-            self._import(batch, source)
+            self._import(batch, source, jobs)
             return
         stdin: IO[bytes] = options.get("stdin") or sys.stdin.buffer
         raw = stdin.read(settings.OPSDESK_MAIL_MAX_BYTES + 1)
@@ -55,9 +59,9 @@ class Command(BaseCommand):
                                returncode=EX_TEMPFAIL) from error
         self.stdout.write(f"#{delivered.message.pk} {delivered.status} {delivered.result}")
 
-    def _import(self, paths: list[str], source: str) -> None:
+    def _import(self, paths: list[str], source: str, jobs: int) -> None:
         started = time.perf_counter()
-        counts = batch.import_paths(paths, source=source)
+        counts = batch.import_paths(paths, source=source, jobs=jobs)
         elapsed = time.perf_counter() - started
         total = sum(counts.values())
         self.stdout.write(
