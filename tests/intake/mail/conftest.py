@@ -4,15 +4,23 @@ standard input (in this process, so the test's database sees the result)."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from opsdesk.intake.models import InboundMessage
 
 Deliver = Callable[[bytes], InboundMessage]
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Messages recorded in English (the site language is zh-Hans; one test checks it)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

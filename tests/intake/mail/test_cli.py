@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import mailbox
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,30 @@ def test_batch_import_of_a_folder_and_an_mbox(data_dir: Path, tmp_path: Path) ->
     assert done.returncode == 0, done.stderr
     total = len(problems) + 3
     assert f"{total} " in done.stdout and f"processed {total}" in done.stdout
+
+
+def test_parallel_batch_import_keeps_each_conversation_in_order(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for number in range(12):
+        opened = corpus.plain(sender="wangfang@corp.example", subject=f"问题 {number}",
+                              text=f"第 {number} 个问题", message_id=f"<p{number}@corp.example>")
+        answer = corpus.plain(sender="wangfang@corp.example", subject=f"Re: 问题 {number}",
+                              text="补充信息", references=f"<p{number}@corp.example>")
+        (folder / f"{number:03d}a.eml").write_bytes(opened.raw)
+        (folder / f"{number:03d}b.eml").write_bytes(answer.raw)
+    with sqlite3.connect(data_dir / "opsdesk.sqlite3") as db:
+        tickets_before = db.execute("SELECT count(*) FROM tickets_ticket").fetchone()[0]
+
+    done = mailgate(data_dir, "--batch", str(folder), "--jobs", "3")
+
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(data_dir / "opsdesk.sqlite3") as db:
+        tickets = db.execute("SELECT count(*) FROM tickets_ticket").fetchone()[0]
+        threaded = db.execute(
+            "SELECT count(*) FROM tickets_comment c JOIN tickets_ticket t ON t.id = c.ticket_id "
+            "WHERE c.body = '补充信息' AND t.title LIKE '问题 %'").fetchone()[0]
+    assert tickets - tickets_before == 12
+    assert threaded == 12  # every answer on its own problem's ticket, none a new ticket

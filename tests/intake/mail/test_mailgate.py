@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.core import mail as outbox
 from django.test import Client
+from django.utils import translation
 
 from opsdesk.accounts.models import User
 from opsdesk.intake import services as intake
@@ -222,6 +223,15 @@ def test_strangers_cannot_comment_by_guessing_a_key(
     assert f"replied to {ticket.key}" in other.error
     assert "OPS-999999" in missing.error and "exist" not in missing.error
     assert not Comment.objects.exists() and Ticket.objects.count() == 1
+
+
+def test_the_quarantine_reason_is_written_in_the_site_language(
+    deliver: Deliver, ticket: Ticket
+) -> None:
+    with translation.override("zh-hans"):
+        message = deliver(reply(ticket, "attacker@evil.example"))
+    assert message.error == (f"attacker@evil.example 回复了 {ticket.key}，但不是该工单的提交人、"
+                             "可查看它的部门人员、处理人或协作者。")
 
 
 def test_staff_who_see_the_ticket_and_collaborators_may_comment(
