@@ -246,8 +246,9 @@ def main(argv: list[str] | None = None) -> None:
                    + (children.ru_stime - children_before.ru_stime))
         if done.returncode != 0:
             sys.exit(f"mailgate failed:\n{done.stderr[-3000:]}")
-        match = re.search(r"\((\d+)/s\)", done.stdout)
-        rate = float(match.group(1)) if match else 0.0
+        # "(123/s)" in English, "（每秒 123 封）" in Chinese: the command speaks the site language.
+        match = re.search(r"(\d+)/s\)|每秒 (\d+) 封", done.stdout)
+        rate = float(match.group(1) or match.group(2)) if match else 0.0
         print(f"  mailgate --batch: {done.stdout.strip()}")
         print(f"  import rate {rate:.0f} messages/s; whole command {wall:.1f} s "
               f"({folder.total / wall:.0f} messages/s with start-up)"
