@@ -96,7 +96,9 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> tuple[int, Ticket]
     default_channel = Channel.WEB if getattr(request, "via_session", False) else Channel.API
     data["channel"] = data.get("channel") or default_channel
     ticket = services.create_ticket(by=user, submitter=submitter, **data)
-    return 201, _reload(user, ticket)
+    # The service's ticket already holds what the answer shows (assignee, module, SLA clock
+    # set by the hooks), so it is not read back.
+    return 201, _detail(user, ticket)
 
 
 @router.get("/tickets", response=TicketPage, summary="List tickets (keyset pages)")
