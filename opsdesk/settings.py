@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "opsdesk.intake",
     "opsdesk.sla",
     "opsdesk.notify",
+    "opsdesk.inspections",
     "opsdesk.runtime",
     "opsdesk.demo",
     "opsdesk.web",
