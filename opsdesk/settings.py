@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "opsdesk.sla",
     "opsdesk.notify",
     "opsdesk.inspections",
+    "opsdesk.cross_department",
     "opsdesk.runtime",
     "opsdesk.demo",
     "opsdesk.web",
