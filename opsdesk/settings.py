@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "opsdesk.notify",
     "opsdesk.inspections",
     "opsdesk.cross_department",
+    "opsdesk.emergencies",
     "opsdesk.runtime",
     "opsdesk.demo",
     "opsdesk.web",
