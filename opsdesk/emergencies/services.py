@@ -64,8 +64,10 @@ def declare_on_ticket(*, ticket_id: int, by: User, reason: str) -> Emergency:
     duty engineer on shift and the department head are told at once."""
     _require_right(by)
     reason = _require_reason(reason)
-    locked = Ticket.objects.select_for_update().filter(pk=ticket_id)
-    if Emergency.objects.filter(ticket__in=locked).exists():
+    # Holding the ticket's row makes concurrent declarations take turns: the second sees the
+    # first (the one-to-one column would refuse it anyway, less politely).
+    list(Ticket.objects.select_for_update().filter(pk=ticket_id).values_list("pk", flat=True))
+    if Emergency.objects.filter(ticket_id=ticket_id).exists():
         raise AlreadyDeclared(_("An emergency is already declared on this ticket."))
     return _declare(ticket_id, by, reason, from_scratch=False)
 

@@ -61,6 +61,9 @@ def test_the_duty_engineer_declares_an_emergency_on_a_ticket(api, people, ticket
     assert event["data"]["reason"] == REASON
     assert event["data"]["changed"]["priority"] == {"from": "medium", "to": "urgent"}
     assert event["data"]["source_kind"] == "user_report"
+    # The SLA clocks follow the new priority.
+    timeline = api["duty"].timeline(ticket.key)
+    assert latest(timeline, "sla", event="recomputed")["data"]["priority"] == "urgent"
     # The module owner and the head at once; the duty engineer declared it himself.
     assert told("emergency") == usernames(people, "owner", "head")
     mail = Delivery.objects.get(notification_kind="emergency", recipient=people["owner"])
