@@ -97,7 +97,8 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> tuple[int, Ticket]
     data["channel"] = data.get("channel") or default_channel
     ticket = services.create_ticket(by=user, submitter=submitter, **data)
     # The service's ticket already holds what the answer shows (assignee, module, SLA clock
-    # set by the hooks), so it is not read back.
+    # set by the hooks), so it is not read back; a new ticket has no collaborators yet.
+    ticket._prefetched_objects_cache = {"collaborators": ticket.collaborators.none()}  # type: ignore[attr-defined]
     return 201, _detail(user, ticket)
 
 
