@@ -19,6 +19,7 @@ from opsdesk.accounts.middleware import activate_user_preferences
 from opsdesk.accounts.models import User
 from opsdesk.accounts.selectors import user_for_token
 from opsdesk.intake.api import router as intake_router
+from opsdesk.reports.api import router as reports_router
 from opsdesk.tickets.api import router as tickets_router
 from opsdesk.tickets.errors import DomainError
 
@@ -72,6 +73,7 @@ api = NinjaAPI(
 api.add_router("/", tickets_router)
 api.add_router("/", accounts_router)
 api.add_router("/", intake_router)
+api.add_router("/", reports_router)
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str,

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "opsdesk.intake",
     "opsdesk.sla",
     "opsdesk.notify",
+    "opsdesk.reports",
     "opsdesk.runtime",
     "opsdesk.demo",
     "opsdesk.web",

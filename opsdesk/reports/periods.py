@@ -1,0 +1,35 @@
+"""The span a dashboard covers: the last N whole days in the reader's time zone, today included."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from django.utils import timezone
+
+RANGES = (7, 30, 90)  # the spans the dashboard offers, in days
+
+
+@dataclass(frozen=True)
+class Period:
+    days: int
+    zone: tzinfo
+    start: datetime  # midnight starting the first day, in ``zone``
+    end: datetime  # midnight after today, in ``zone``
+
+    @classmethod
+    def last(cls, days: int, *, now: datetime | None = None, zone: tzinfo | None = None) -> Period:
+        """The last ``days`` days up to today (in the active time zone unless ``zone``)."""
+        zone = zone or timezone.get_current_timezone()
+        today = (now or timezone.now()).astimezone(zone).date()
+        return cls(days, zone, _midnight(today - timedelta(days=days - 1), zone),
+                   _midnight(today + timedelta(days=1), zone))
+
+    @property
+    def dates(self) -> list[date]:
+        first = self.start.date()
+        return [first + timedelta(days=i) for i in range(self.days)]
+
+
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    return datetime.combine(day, time(), tzinfo=zone)
