@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema

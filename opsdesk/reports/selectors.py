@@ -129,11 +129,11 @@ def open_tickets(*, module_id: int | None = None) -> OpenTickets:
     per_module: dict[int | None, int] = defaultdict(int)
     for (_priority, module), n in counts.items():
         per_module[module] += n
-    names = dict(Module.objects.filter(pk__in=[m for m in per_module if m is not None])
+    names: dict[int | None, str] = {None: str(_("No module yet"))}
+    names.update(Module.objects.filter(pk__in=[m for m in per_module if m is not None])
                  .values_list("pk", "name"))
-    order = sorted(per_module, key=lambda m: (-per_module[m], m is None, names.get(m, "")))
-    modules = [ModuleRef(m, names[m] if m is not None else str(_("No module yet")))
-               for m in order]
+    order = sorted(per_module, key=lambda m: (-per_module[m], m is None, names[m]))
+    modules = [ModuleRef(m, names[m]) for m in order]
     return OpenTickets(modules, _by_priority(counts, list(order)), sum(per_module.values()))
 
 
@@ -196,11 +196,12 @@ def policy_targets(*, module_id: int | None = None) -> dict[int, tuple[timedelta
     return targets
 
 
-def _percentiles(rows: Iterable[tuple[int, timedelta]],
+def _percentiles(rows: Iterable[tuple[int, timedelta | None]],
                  targets: dict[int, timedelta]) -> list[PriorityTimes]:
     durations: dict[int, list[float]] = defaultdict(list)
     for priority, duration in rows:
-        durations[priority].append(duration.total_seconds() / 60)
+        if duration is not None:  # excluded by the query; the column allows it
+            durations[priority].append(duration.total_seconds() / 60)
     out = []
     for p in Priority:
         values = sorted(durations[p.value])
