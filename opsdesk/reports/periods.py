@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.utils import timezone
@@ -29,6 +30,11 @@ class Period:
     def dates(self) -> list[date]:
         first = self.start.date()
         return [first + timedelta(days=i) for i in range(self.days)]
+
+    @cached_property
+    def midnights(self) -> list[datetime]:
+        """The midnight starting each day, and the one ending the period."""
+        return [_midnight(day, self.zone) for day in self.dates] + [self.end]
 
 
 def _midnight(day: date, zone: tzinfo) -> datetime:

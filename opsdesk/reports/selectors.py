@@ -1,7 +1,7 @@
 """The dashboards' figures, each from one or two aggregate queries over index ranges, so that
 they stay fast at hundreds of thousands of tickets on SQLite and PostgreSQL.
 
-Dates are bucketed by day in the period's time zone (the reader's); durations are the business
+Rows are counted per day in the period's time zone (the reader's; ``days``); durations are the business
 time the SLA clocks recorded; targets are those of the SLA policy a ticket of that priority (and
 module, when filtered) falls under.
 """
@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
-from django.db.models.functions import TruncDate
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from opsdesk.accounts.models import Module
+from opsdesk.reports.days import StepsSince, day_of, day_step
 from opsdesk.reports.periods import Period
 from opsdesk.sla.models import Clock
 from opsdesk.sla.selectors import policy_for
@@ -139,15 +139,16 @@ def open_tickets(*, module_id: int | None = None) -> OpenTickets:
 
 def inflow(*, period: Period, module_id: int | None = None) -> Inflow:
     """Tickets submitted per day of the period, by source."""
+    step = day_step(period)
     rows = (_tickets(module_id)
             .filter(submitted_at__gte=period.start, submitted_at__lt=period.end)
-            .annotate(day=TruncDate("submitted_at", tzinfo=period.zone))
-            .values_list("source_kind", "day").annotate(n=Count("pk")).order_by())
-    counts = {(source, day): n for source, day, n in rows}
-    days = period.dates
-    series = [Series(s.value, str(s.label), [counts.get((s.value, d), 0) for d in days])
-              for s in SourceKind]
-    return Inflow(days, series, sum(counts.values()))
+            .annotate(steps=StepsSince("submitted_at", origin=period.start, step=step))
+            .values_list("source_kind", "steps").annotate(n=Count("pk")).order_by())
+    counts: dict[str, list[int]] = {s.value: [0] * period.days for s in SourceKind}
+    for source, steps, n in rows:
+        counts[source][day_of(steps, step, period)] += n
+    series = [Series(s.value, str(s.label), counts[s.value]) for s in SourceKind]
+    return Inflow(period.dates, series, sum(sum(values) for values in counts.values()))
 
 
 def backlog_age(*, module_id: int | None = None, now: datetime | None = None) -> BacklogAge:
@@ -241,13 +242,16 @@ def compliance(*, period: Period, module_id: int | None = None,
 
 
 def _daily(clocks: QuerySet[Clock], stopped: str, on_time: Q, period: Period) -> DailyCompliance:
+    step = day_step(period)
     rows = (clocks.filter(**{f"{stopped}__gte": period.start, f"{stopped}__lt": period.end})
-            .annotate(day=TruncDate(stopped, tzinfo=period.zone))
-            .values_list("day").annotate(total=Count("pk"), met=Count("pk", filter=on_time))
+            .annotate(steps=StepsSince(stopped, origin=period.start, step=step))
+            .values_list("steps").annotate(total=Count("pk"), met=Count("pk", filter=on_time))
             .order_by())
-    by_day = {day: (met, total) for day, total, met in rows}
-    met = [by_day.get(d, (0, 0))[0] for d in period.dates]
-    total = [by_day.get(d, (0, 0))[1] for d in period.dates]
+    met, total = [0] * period.days, [0] * period.days
+    for steps, day_total, day_met in rows:
+        day = day_of(steps, step, period)
+        met[day] += day_met
+        total[day] += day_total
     return DailyCompliance(met, total, [_percent(m, t) for m, t in zip(met, total, strict=True)],
                            _percent(sum(met), sum(total)))
 
