@@ -1,9 +1,9 @@
 """The dashboards' figures, each from one or two aggregate queries over index ranges, so that
 they stay fast at hundreds of thousands of tickets on SQLite and PostgreSQL.
 
-Rows are counted per day in the period's time zone (the reader's; ``days``); durations are the business
-time the SLA clocks recorded; targets are those of the SLA policy a ticket of that priority (and
-module, when filtered) falls under.
+Rows are counted per day in the period's time zone (the reader's; see ``days``); durations are
+the business time the SLA clocks recorded; targets are those of the SLA policy a ticket of that
+priority (and module, when filtered) falls under.
 """
 
 from __future__ import annotations
