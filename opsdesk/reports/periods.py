@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cached_property
 
 from django.utils import timezone
@@ -32,9 +32,12 @@ class Period:
         return [first + timedelta(days=i) for i in range(self.days)]
 
     @cached_property
-    def midnights(self) -> list[datetime]:
-        """The midnight starting each day, and the one ending the period."""
-        return [_midnight(day, self.zone) for day in self.dates] + [self.end]
+    def midnight_seconds(self) -> list[int]:
+        """Seconds from the start to the midnight starting each day, and to the end."""
+        # In UTC: Python subtracts two times of one zone by wall clock, blind to DST shifts.
+        start = self.start.astimezone(UTC)
+        midnights = [_midnight(day, self.zone) for day in self.dates] + [self.end]
+        return [int((m.astimezone(UTC) - start).total_seconds()) for m in midnights]
 
 
 def _midnight(day: date, zone: tzinfo) -> datetime:

@@ -19,7 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from opsdesk.accounts.models import Module
-from opsdesk.reports.days import StepsSince, day_of, day_step
+from opsdesk.reports.days import Seconds, StepsSince, day_of, day_step
 from opsdesk.reports.periods import Period
 from opsdesk.sla.models import Clock
 from opsdesk.sla.selectors import policy_for
@@ -174,11 +174,11 @@ def times(*, period: Period, module_id: int | None = None) -> Times:
     responses = (_clocks(module_id)
                  .filter(**{f"responded_at__{k}": v for k, v in window.items()},
                          response_time__isnull=False)
-                 .values_list("ticket__priority", "response_time"))
+                 .values_list("ticket__priority", Seconds("response_time")))
     resolutions = (_clocks(module_id)
                    .filter(**{f"resolved_at__{k}": v for k, v in window.items()},
                            resolution_time__isnull=False)
-                   .values_list("ticket__priority", "resolution_time"))
+                   .values_list("ticket__priority", Seconds("resolution_time")))
     targets = policy_targets(module_id=module_id)
     return Times(
         response=_percentiles(responses, {p: t[0] for p, t in targets.items()}),
@@ -197,12 +197,11 @@ def policy_targets(*, module_id: int | None = None) -> dict[int, tuple[timedelta
     return targets
 
 
-def _percentiles(rows: Iterable[tuple[int, timedelta | None]],
+def _percentiles(rows: Iterable[tuple[int, float]],
                  targets: dict[int, timedelta]) -> list[PriorityTimes]:
     durations: dict[int, list[float]] = defaultdict(list)
-    for priority, duration in rows:
-        if duration is not None:  # excluded by the query; the column allows it
-            durations[priority].append(duration.total_seconds() / 60)
+    for priority, seconds in rows:
+        durations[priority].append(seconds / 60)
     out = []
     for p in Priority:
         values = sorted(durations[p.value])
