@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('sla', '0003_default_policies'),
-        ('tickets', '0005_dashboard_submitted_index'),
+        ('tickets', '0006_dashboard_submitted_index'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_roles'),
-        ('tickets', '0004_list_indexes'),
+        ('tickets', '0005_attachments'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
