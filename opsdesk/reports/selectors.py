@@ -170,13 +170,12 @@ def backlog_age(*, module_id: int | None = None, now: datetime | None = None) ->
 def times(*, period: Period, module_id: int | None = None) -> Times:
     """Median and 90th-percentile business time to respond and to resolve, per priority, for
     the clocks that stopped in the period, beside the policy's targets."""
-    window = {"gte": period.start, "lt": period.end}
     responses = (_clocks(module_id)
-                 .filter(**{f"responded_at__{k}": v for k, v in window.items()},
+                 .filter(responded_at__gte=period.start, responded_at__lt=period.end,
                          response_time__isnull=False)
                  .values_list("ticket__priority", Seconds("response_time")))
     resolutions = (_clocks(module_id)
-                   .filter(**{f"resolved_at__{k}": v for k, v in window.items()},
+                   .filter(resolved_at__gte=period.start, resolved_at__lt=period.end,
                            resolution_time__isnull=False)
                    .values_list("ticket__priority", Seconds("resolution_time")))
     targets = policy_targets(module_id=module_id)
