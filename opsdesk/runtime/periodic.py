@@ -1,5 +1,6 @@
 """Periodic jobs the worker runs beside the task queue: safety sweeps that catch whatever a
-timer missed (a task lost with a crashed process, a clock changed while the worker was down)."""
+timer missed (a task lost with a crashed process, a clock changed while the worker was down),
+and the inspection scheduler."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class Job:
 
 
 def default_jobs() -> list[Job]:
+    from opsdesk.inspections.services import run_periodic_checks
     from opsdesk.intake.mail.imap import fetch_mail
     from opsdesk.notify.tasks import retry_due_deliveries
     from opsdesk.sla.services import sweep
@@ -29,6 +31,7 @@ def default_jobs() -> list[Job]:
     jobs = [
         Job("sla-sweep", 30, sweep),
         Job("notify-retry", 60, retry_due_deliveries),
+        Job("inspections", 30, run_periodic_checks),
     ]
     if settings.OPSDESK_IMAP_HOST:
         jobs.append(Job("fetchmail", settings.OPSDESK_IMAP_POLL_SECONDS, fetch_mail))

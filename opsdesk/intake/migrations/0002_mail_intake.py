@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('intake', '0001_initial'),
-        ('tickets', '0006_comment_from_outside'),
+        ('tickets', '0008_comment_from_outside'),
     ]
 
     operations = [
