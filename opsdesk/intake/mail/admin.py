@@ -23,7 +23,10 @@ class MailMessageAdmin(admin.ModelAdmin):
 def preview(raw: bytes) -> str:
     """A mail as its reader saw it (sender, subject, text, files), for the inbound message
     page: the raw bytes of a GBK or Big5 mail are unreadable there."""
-    mail = parse(raw)
+    try:
+        mail = parse(raw)
+    except Exception as error:  # the page must open whatever the message holds
+        return f"({type(error).__name__}: {error})\n\n" + raw.decode("utf-8", errors="replace")
     files = ", ".join(f"{a.name} ({len(a.content)} B)" for a in mail.attachments)
     lines = [f"From: {mail.sender_name} <{mail.sender_email}>", f"Subject: {mail.subject}",
              f"Message-ID: {mail.message_id}"]

@@ -15,12 +15,12 @@ REPLY_PREFIXES = (r"re|fw|fwd|aw|wg|sv|antw|tr|回复|答复|转发|回覆|答�
 PREFIX_RUN = re.compile(rf"^\s*(?:(?:{REPLY_PREFIXES})\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*)+",
                         re.IGNORECASE)
 # opsdesk's own notifications: <notify.<delivery>@domain>, References <ticket.<key>@domain>.
-NOTIFICATION_ID = re.compile(r"^<notify\.(\d+)@")
+NOTIFICATION_ID = re.compile(r"^<notify\.(\d{1,18})@")
 
 
 def _key_pattern() -> re.Pattern[str]:
     prefix = re.escape(settings.OPSDESK_TICKET_KEY_PREFIX)
-    return re.compile(rf"^[\[【(（]?\s*{prefix}-(\d+)\b", re.IGNORECASE)
+    return re.compile(rf"^[\[【(（]?\s*{prefix}-(\d{{1,18}})\b", re.IGNORECASE)
 
 
 def strip_prefixes(subject: str) -> str:
@@ -36,7 +36,7 @@ def ticket_number_in_subject(subject: str) -> int | None:
 def ticket_number_in_references(references: list[str]) -> int | None:
     """The ticket the newest recognised reference belongs to."""
     own_thread = re.compile(
-        rf"^<ticket\.{re.escape(settings.OPSDESK_TICKET_KEY_PREFIX)}-(\d+)@", re.IGNORECASE
+        rf"^<ticket\.{re.escape(settings.OPSDESK_TICKET_KEY_PREFIX)}-(\d{{1,18}})@", re.IGNORECASE
     )
     for reference in references:
         if match := own_thread.match(reference):
