@@ -59,6 +59,17 @@ def test_mail_from_every_client_becomes_a_ticket_decoded_exactly(
 
 
 @pytest.mark.usefixtures("anyone_may_write")
+def test_postfix_local_delivery_envelope_is_understood(deliver: Deliver) -> None:
+    """Postfix's local(8) pipes a message with a "From " line and Return-Path first."""
+    built = corpus.outlook_gbk()
+    raw = (b"From wangfang@corp.example  Wed Nov 25 09:41:07 2026\n"
+           b"Return-Path: <wangfang@corp.example>\r\nDelivered-To: helpdesk@corp.example\r\n"
+           + built.raw)
+    assert deliver(raw).status == InboundStatus.PROCESSED
+    assert (only_ticket().title, only_ticket().description) == (built.subject, built.text)
+
+
+@pytest.mark.usefixtures("anyone_may_write")
 def test_html_only_mail_keeps_no_script(deliver: Deliver) -> None:
     deliver(corpus.html_only().raw)
     description = only_ticket().description
