@@ -16,6 +16,9 @@ from opsdesk.intake.mail.charsets import decode_bytes, decode_header
 from opsdesk.intake.mail.html_text import html_to_text
 
 MESSAGE_ID = re.compile(r"<[^<>\s]+>")
+# Control characters (NUL above all, which PostgreSQL cannot store in text) are never text a
+# sender meant; tabs and line breaks are.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 PRECEDENCE_IGNORED = frozenset({"bulk", "junk", "list"})
 
 
@@ -77,7 +80,7 @@ def _text_of(part: EmailMessage) -> str:
     payload = part.get_payload(decode=True)
     data = payload if isinstance(payload, bytes) else b""
     text = decode_bytes(data, part.get_content_charset())
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def _attachment(part: EmailMessage, headers: dict[str, str], index: int) -> MailAttachment:
@@ -157,8 +160,8 @@ def parse(raw: bytes) -> ParsedMail:
     return ParsedMail(
         identity=message_id[:255] or "sha256:" + hashlib.sha256(raw).hexdigest(),
         message_id=message_id,
-        subject=decode_header(headers.get("subject", "")),
-        sender_name=decode_header(name),
+        subject=CONTROL.sub("", decode_header(headers.get("subject", ""))),
+        sender_name=CONTROL.sub("", decode_header(name)),
         sender_email=decode_header(address).strip().lower(),
         references=references,
         text=text,

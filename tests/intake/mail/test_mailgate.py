@@ -70,6 +70,13 @@ def test_postfix_local_delivery_envelope_is_understood(deliver: Deliver) -> None
 
 
 @pytest.mark.usefixtures("anyone_may_write")
+def test_control_characters_are_dropped_not_fatal(deliver: Deliver) -> None:
+    built = corpus.plain(sender="ops@corp.example", subject="磁盘\x00告警", text="日志\x00\x07写满")
+    assert deliver(built.raw).status == InboundStatus.PROCESSED
+    assert (only_ticket().title, only_ticket().description) == ("磁盘告警", "日志写满")
+
+
+@pytest.mark.usefixtures("anyone_may_write")
 def test_html_only_mail_keeps_no_script(deliver: Deliver) -> None:
     deliver(corpus.html_only().raw)
     description = only_ticket().description
