@@ -7,6 +7,8 @@
 # (any one of them, on PATH or in /usr/bin, /usr/sbin). Add a line to add a tool.
 TOOLS='
 prometheus-alertmanager prometheus-alertmanager alertmanager
+nodejs node
+node-acorn acorn
 '
 set -eu
 

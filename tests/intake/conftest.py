@@ -19,9 +19,10 @@ URL = "/api/v1/intake/alertmanager"
 class Sender:
     """Posts to the Alertmanager endpoint with an integration's secret."""
 
-    def __init__(self, integration: Integration, secret: str) -> None:
+    def __init__(self, integration: Integration, secret: str, url: str = URL) -> None:
         self.integration = integration
         self.secret = secret
+        self.url = url
         self.client = Client(HTTP_ACCEPT_LANGUAGE="en")
 
     def post(self, payload: Any, *, secret: str | None = None, raw: bytes | None = None,
@@ -29,7 +30,7 @@ class Sender:
         body = raw if raw is not None else json.dumps(payload, ensure_ascii=False).encode()
         if headers is None:
             headers = {"Authorization": f"Bearer {secret or self.secret}"}
-        return self.client.post(URL, body, content_type="application/json", headers=headers)
+        return self.client.post(self.url, body, content_type="application/json", headers=headers)
 
     def send(self, payload: Any) -> dict[str, Any]:
         """Post and expect it accepted; the answer."""
