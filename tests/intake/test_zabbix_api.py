@@ -115,7 +115,9 @@ def test_updates_are_noted_on_the_timeline(zabbix: Sender, api: dict[str, Api]) 
     timeline = [e for e in api["duty"].timeline(key) if e["kind"] == "alert"]
     noted = [e["data"] for e in timeline if e["data"]["status"] == "updated"]
     assert [(n["action"], n["message"], n["user"]) for n in noted] == [
-        ("acknowledged", "DBA 正在处理", "Li Lei (李雷)"), ("changed severity", "", "Li Lei (李雷)")]
+        ("acknowledged", "DBA 正在处理", "Li Lei (李雷)"),
+        ("changed severity", "", "Li Lei (李雷)"),
+    ]
     assert noted[1]["severity"] == "Disaster"
     assert Ticket.objects.get().status == Status.NEW  # Zabbix does not take opsdesk's steps
 
