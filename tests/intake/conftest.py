@@ -1,5 +1,5 @@
-"""An Alertmanager integration and a client that posts notifications to it the way
-Alertmanager does (``Authorization: Bearer <secret>``, a JSON body)."""
+"""Integrations (Alertmanager, generic webhook) and a client that posts to their endpoints
+the way their senders do (``Authorization: Bearer <secret>``, a JSON body)."""
 
 from __future__ import annotations
 
@@ -54,3 +54,14 @@ def make_sender(db: None) -> Callable[..., Sender]:
 @pytest.fixture
 def sender(make_sender: Callable[..., Sender]) -> Sender:
     return make_sender()
+
+
+@pytest.fixture
+def make_webhook(db: None) -> Callable[..., Sender]:
+    def make(name: str = "kf-system", **options: Any) -> Sender:
+        integration, secret = services.create_integration(
+            name=name, kind=IntegrationKind.WEBHOOK, options=options
+        )
+        return Sender(integration, secret, url=f"/api/v1/intake/webhook/{name}")
+
+    return make
