@@ -8,6 +8,7 @@
 TOOLS='
 prometheus-alertmanager prometheus-alertmanager alertmanager
 nodejs node
+zabbix-server-pgsql zabbix_js
 node-acorn acorn
 '
 set -eu

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from opsdesk.intake import webhook
+from opsdesk.intake import webhook, zabbix
 from opsdesk.intake.alertmanager import DEDUPE_BY, PRIORITIES
 from opsdesk.tickets.models import Ticket
 
@@ -62,6 +62,8 @@ class Integration(models.Model):
                             % ", ".join(PRIORITIES))
         if self.kind == IntegrationKind.WEBHOOK:
             problems += webhook.mapping_problems(options)
+        if self.kind == IntegrationKind.ZABBIX:
+            problems += zabbix.option_problems(options)
         if problems:
             raise ValidationError({"options": problems})
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from opsdesk.intake.alertmanager import PRIORITIES, AlertNotice
@@ -25,6 +27,7 @@ DEFAULT_SEVERITY_PRIORITY = {
 # {EVENT.NSEVERITY}: the severity when an administrator renamed the severities in Zabbix.
 SEVERITY_NAMES = ("not classified", "information", "warning", "average", "high", "disaster")
 EVENTS = ("problem", "update", "recovery")
+LOCAL_TIME_FORMAT = "%Y.%m.%d %H:%M:%S"
 
 
 @dataclass(frozen=True)
@@ -53,15 +56,39 @@ def _text(payload: dict[str, Any], key: str) -> str:
     return str(value).strip() if isinstance(value, str | int | float) else ""
 
 
-def _time(payload: dict[str, Any], key: str) -> datetime | None:
-    raw = _text(payload, key)
-    if not raw:
-        return None
+def option_problems(options: dict[str, Any]) -> list[str]:
+    """What is wrong with a Zabbix integration's own options."""
+    zone = options.get("time_zone", settings.TIME_ZONE)
     try:
-        return datetime.fromtimestamp(int(raw), tz=UTC)
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return [_("time_zone %r is not a time zone such as \"Asia/Shanghai\".") % zone]
+    return []
+
+
+def _time(payload: dict[str, Any], moment: str, zone: ZoneInfo) -> datetime | None:
+    """The moment ("started", "recovered", "update") from its timestamp (``<moment>_at``) or
+    else from its local date and time (``<moment>_local``)."""
+    key = f"{moment}_at" if _text(payload, f"{moment}_at") else f"{moment}_local"
+    raw = _text(payload, key)
+    try:
+        if raw and key.endswith("_at"):
+            return datetime.fromtimestamp(int(raw), tz=UTC)
+        if raw:
+            return datetime.strptime(raw, LOCAL_TIME_FORMAT).replace(tzinfo=zone)
     except (ValueError, OverflowError, OSError) as error:
-        raise PayloadRejected(_("%(key)s %(value)r is not a Unix timestamp.")
-                              % {"key": key, "value": raw}) from error
+        raise PayloadRejected(
+            _("%(key)s %(value)r is neither a Unix timestamp nor a Zabbix date and time.")
+            % {"key": key, "value": raw}
+        ) from error
+    return None
+
+
+def _zone(options: dict[str, Any]) -> ZoneInfo:
+    try:
+        return ZoneInfo(options.get("time_zone", settings.TIME_ZONE))
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return ZoneInfo(settings.TIME_ZONE)  # an integration saved outside the admin's checks
 
 
 def _tags(payload: dict[str, Any]) -> dict[str, str]:
@@ -102,17 +129,19 @@ def parse(payload: Any, options: dict[str, Any]) -> AlertNotice | ZabbixUpdate:
         return ZabbixUpdate(
             identity=identity[:255], user=_text(payload, "update_user"),
             action=_text(payload, "update_action"), message=_text(payload, "update_message"),
-            severity=_text(payload, "severity"), at=_time(payload, "update_timestamp"),
+            severity=_text(payload, "severity"),
+            at=_time(payload, "update", _zone(options)),
         )
     name = _text(payload, "name")
     if event == "problem" and not name:
         raise PayloadRejected(_("The problem event has no \"name\"."))
     severity, priority = _priority(payload, options) if event == "problem" else ("", "low")
-    return _notice(payload, identity, name, severity, priority, firing=event == "problem")
+    return _notice(payload, identity, name, severity, priority, firing=event == "problem",
+                   zone=_zone(options))
 
 
 def _notice(payload: dict[str, Any], identity: str, name: str, severity: str, priority: str,
-            *, firing: bool) -> AlertNotice:
+            *, firing: bool, zone: ZoneInfo) -> AlertNotice:
     host_name, host_ip = _text(payload, "host"), _text(payload, "host_ip")
     opdata = _text(payload, "opdata")
     tags = _tags(payload)
@@ -132,6 +161,6 @@ def _notice(payload: dict[str, Any], identity: str, name: str, severity: str, pr
         symptom=f"{name}: {opdata}" if opdata else name,
         description=_text(payload, "description") or _text(payload, "message"),
         module=tags.get("module", "") or tags.get("service", ""),
-        starts_at=_time(payload, "started_at"),
-        ends_at=_time(payload, "recovered_at"),
+        starts_at=_time(payload, "started", zone),
+        ends_at=_time(payload, "recovered", zone),
     )

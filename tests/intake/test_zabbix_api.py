@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 
 from opsdesk.accounts.models import Module, User
 from opsdesk.intake import services
@@ -92,6 +93,24 @@ def test_an_integration_may_map_severities_to_other_priorities(
     zabbix.send(problem("2", severity="灾难", nseverity="5"))
     assert ticket_of("1").priority == Priority.MEDIUM
     assert ticket_of("2").priority == Priority.HIGH
+
+
+def test_zabbix_6_local_times_are_read_in_the_integrations_time_zone(
+    make_zabbix: Callable[..., Sender]
+) -> None:
+    local = {"started_at": "", "started_local": "2026.11.25 16:00:12"}
+    make_zabbix().send(problem("1", **local))
+    make_zabbix("zabbix-eu", time_zone="Europe/Berlin").send(problem("2", **local))
+    assert ticket_of("1").alert_at == datetime(2026, 11, 25, 8, 0, 12, tzinfo=UTC)
+    assert ticket_of("2").alert_at == datetime(2026, 11, 25, 15, 0, 12, tzinfo=UTC)
+
+
+def test_an_unknown_time_zone_is_refused_when_the_integration_is_saved(
+    zabbix: Sender
+) -> None:
+    zabbix.integration.options = {"time_zone": "Asia/Beijing"}
+    with pytest.raises(ValidationError, match="Asia/Beijing"):
+        zabbix.integration.full_clean()
 
 
 def test_a_resent_problem_counts_an_occurrence_on_the_same_ticket(zabbix: Sender) -> None:
@@ -190,8 +209,10 @@ def _json(payload: Any) -> bytes:
     (_json({**problem(), "name": ""}), '"name"'),
     (_json({**problem(), "severity": "Critical", "nseverity": ""}), "severity 'Critical'"),
     (_json({**problem(), "started_at": "2026.11.25 16:00"}), "started_at '2026.11.25 16:00'"),
+    (_json({**problem(), "started_at": "", "started_local": "25/11/2026 16:00"}),
+     "started_local '25/11/2026 16:00'"),
 ], ids=["truncated", "array", "unknown-event", "no-event-id", "no-name", "unknown-severity",
-        "bad-time"])
+        "bad-timestamp", "bad-local-time"])
 def test_a_payload_that_cannot_be_used_is_answered_422_and_kept(
     zabbix: Sender, raw: bytes, named: str
 ) -> None:

@@ -1,6 +1,7 @@
 """The Zabbix media type shipped in integrations/zabbix: an export Zabbix 6.0/7.0 imports, a
-script in the ES5 that Zabbix's Duktape engine runs, and, run under node with Zabbix's
-HttpRequest and Zabbix.log, problem, update and recovery events reaching a live opsdesk."""
+script in the ES5 that Zabbix's Duktape engine runs, and problem, update and recovery events
+reaching a live opsdesk when the script runs in Zabbix's own engine (zabbix_js, from Debian's
+zabbix-server-pgsql 6.0: Duktape with Zabbix's HttpRequest) and under node (with a shim)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +72,20 @@ def test_the_export_has_what_zabbix_imports() -> None:
     assert all(t["subject"] and t["message"] for t in templates.values())
 
 
+# Zabbix 7.0's timestamps; under 6.0 they stay unexpanded and the date and time stand in.
+NEWER_MACROS = {"{EVENT.TIMESTAMP}", "{EVENT.RECOVERY.TIMESTAMP}", "{EVENT.UPDATE.TIMESTAMP}"}
+
+
+def test_every_macro_is_one_zabbix_6_expands() -> None:
+    """Macro names checked against the Zabbix 6.0 server itself (a typo would reach opsdesk
+    as the macro's own text, which the script sends as empty)."""
+    server = Path(tool("zabbix_server", "zabbix-server-pgsql")).read_bytes()
+    used = {m.group(0) for p in media_type()["parameters"] for m in MACRO.finditer(p["value"])}
+    assert {"{EVENT.ID}", "{EVENT.DATE}", "{EVENT.TAGSJSON}"} <= used
+    unknown = sorted(m for m in used - NEWER_MACROS if m.encode() not in server)
+    assert unknown == []
+
+
 def test_the_script_is_es5_for_duktape(tmp_path: Path) -> None:
     acorn = tool("acorn", "node-acorn")
     wrapped = tmp_path / "mediatype.js"
@@ -83,10 +99,12 @@ def test_the_script_is_es5_for_duktape(tmp_path: Path) -> None:
 
 class ZabbixServer:
     """Expands the media type's parameters for an event, as Zabbix does (a macro it cannot
-    resolve stays as it is), and runs the script under node."""
+    resolve stays as it is), and runs the script in ``engine``."""
 
-    def __init__(self, tmp_path: Path, url: str, token: str) -> None:
-        self.node = tool("node", "nodejs")
+    def __init__(self, tmp_path: Path, url: str, token: str, engine: str) -> None:
+        self.engine = engine
+        self.command = (tool("zabbix_js", "zabbix-server-pgsql") if engine == "zabbix_js"
+                        else tool("node", "nodejs"))
         mediatype = media_type()
         self.script = tmp_path / "script.js"
         self.script.write_text(mediatype["script"], encoding="utf-8")
@@ -94,28 +112,45 @@ class ZabbixServer:
         self.parameters.update(opsdesk_url=url + "/", opsdesk_token=token)
 
     def notify(self, macros: dict[str, str]) -> dict[str, Any]:
-        value = {name: MACRO.sub(lambda m: macros.get(m.group(0), m.group(0)), raw)
-                 for name, raw in self.parameters.items()}
-        run = subprocess.run([self.node, str(RUNNER), str(self.script)],
-                             input=json.dumps(value, ensure_ascii=False), capture_output=True,
-                             text=True, timeout=60, check=True)
-        outcome: dict[str, Any] = json.loads(run.stdout)
-        return outcome
+        value = json.dumps({name: MACRO.sub(lambda m: macros.get(m.group(0), m.group(0)), raw)
+                            for name, raw in self.parameters.items()}, ensure_ascii=False)
+        if self.engine == "node":
+            run = subprocess.run([self.command, str(RUNNER), str(self.script)], input=value,
+                                 capture_output=True, text=True, timeout=60, check=True)
+            outcome: dict[str, Any] = json.loads(run.stdout)
+            return outcome
+        return self._zabbix_js(value)
+
+    def _zabbix_js(self, value: str) -> dict[str, Any]:
+        """zabbix_js prints its log lines ("zabbix_js [pid]: Warning: ..."), then a blank line
+        and the script's result; or, when the script throws, the error."""
+        run = subprocess.run([self.command, "-s", str(self.script), "-i", "-", "-t", "30"],
+                             input=value, capture_output=True, text=True, timeout=60,
+                             check=False)
+        lines = run.stdout.splitlines()
+        logs = [{"message": line.split(": ", 1)[-1]} for line in lines
+                if line.startswith("zabbix_js [") and "error executing script" not in line]
+        if run.returncode != 0:
+            return {"error": run.stdout.split("cannot execute script: ", 1)[-1].strip(),
+                    "logs": logs}
+        return {"result": run.stdout.rsplit("\n\n", 1)[-1].strip(), "logs": logs}
 
 
 PROBLEM = {
     "{EVENT.SOURCE}": "0", "{EVENT.VALUE}": "1", "{EVENT.UPDATE.STATUS}": "0",
     "{EVENT.ID}": "7301", "{EVENT.NAME}": "Nginx: 5xx 错误率超过 5%",
     "{EVENT.SEVERITY}": "Disaster", "{EVENT.NSEVERITY}": "5",
-    "{EVENT.OPDATA}": "5xx rate: 12.4%", "{EVENT.TIMESTAMP}": "1764057612",
+    "{EVENT.OPDATA}": "5xx rate: 12.4%", "{EVENT.DATE}": "2026.11.25", "{EVENT.TIME}": "16:00:12",
     "{EVENT.TAGSJSON}": '[{"tag":"service","value":"web"}]',
     "{HOST.NAME}": "web-01", "{HOST.IP}": "10.0.1.7", "{TRIGGER.ID}": "19020",
     "{TRIGGER.NAME}": "Nginx: High 5xx rate", "{TRIGGER.DESCRIPTION}": "用户下单失败",
     "{ALERT.SUBJECT}": "Problem: Nginx: 5xx 错误率超过 5%", "{ALERT.MESSAGE}": "Problem started",
 }
 UPDATE = {**PROBLEM, "{EVENT.UPDATE.STATUS}": "1", "{EVENT.UPDATE.ACTION}": "commented",
-          "{EVENT.UPDATE.MESSAGE}": "已回滚到 v2.3.1", "{USER.FULLNAME}": "Han Meimei (韩梅梅)"}
-RECOVERY = {**PROBLEM, "{EVENT.VALUE}": "0", "{EVENT.RECOVERY.TIMESTAMP}": "1764060012"}
+          "{EVENT.UPDATE.MESSAGE}": "已回滚到 v2.3.1", "{USER.FULLNAME}": "Han Meimei (韩梅梅)",
+          "{EVENT.UPDATE.DATE}": "2026.11.25", "{EVENT.UPDATE.TIME}": "16:20:00"}
+RECOVERY = {**PROBLEM, "{EVENT.VALUE}": "0", "{EVENT.RECOVERY.DATE}": "2026.11.25",
+            "{EVENT.RECOVERY.TIME}": "16:40:00"}
 
 
 # The live server commits for real; serialized_rollback puts back the data migrations' rows
@@ -123,11 +158,12 @@ RECOVERY = {**PROBLEM, "{EVENT.VALUE}": "0", "{EVENT.RECOVERY.TIMESTAMP}": "1764
 live = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-@pytest.fixture
-def zabbix_server(live_server: Any, tmp_path: Path) -> ZabbixServer:
+@pytest.fixture(params=["zabbix_js", "node"])
+def zabbix_server(request: pytest.FixtureRequest, live_server: Any,
+                  tmp_path: Path) -> ZabbixServer:
     _integration, secret = services.create_integration(
         name="zabbix-dc1", kind=IntegrationKind.ZABBIX)
-    return ZabbixServer(tmp_path, live_server.url, secret)
+    return ZabbixServer(tmp_path, live_server.url, secret, request.param)
 
 
 @live
@@ -137,11 +173,14 @@ def test_problem_update_and_recovery_reach_opsdesk(zabbix_server: ZabbixServer) 
     ticket = Ticket.objects.get()
     assert json.loads(opened["result"]) == {"tags": {"opsdesk_ticket": ticket.key}}
     assert ticket.priority == Priority.URGENT and ticket.alert_host == "10.0.1.7"
+    # Zabbix 6.0 has no timestamp macros: its local time, in the site's zone (Asia/Shanghai).
+    assert ticket.alert_at == datetime(2026, 11, 25, 8, 0, 12, tzinfo=UTC)
     assert ticket.title == "[Disaster] Nginx: 5xx 错误率超过 5% @ web-01"
     assert Alert.objects.get().identity == "7301"
     # Macros Zabbix leaves unexpanded in a problem notification were sent as empty.
     sent = json.loads(bytes(InboundMessage.objects.get().body))
-    assert sent["update_message"] == "" and sent["recovered_at"] == ""
+    assert sent["update_message"] == "" and sent["started_at"] == sent["recovered_at"] == ""
+    assert sent["started_local"] == "2026.11.25 16:00:12"
 
     assert "error" not in zabbix_server.notify(PROBLEM)  # an escalation step repeats it
     assert "error" not in zabbix_server.notify(UPDATE)
@@ -149,6 +188,7 @@ def test_problem_update_and_recovery_reach_opsdesk(zabbix_server: ZabbixServer) 
 
     ticket.refresh_from_db()
     assert Ticket.objects.count() == 1 and ticket.status == Status.CLOSED
+    assert Alert.objects.get().resolved_at == datetime(2026, 11, 25, 8, 40, tzinfo=UTC)
     events = [e.data for e in TimelineEvent.objects.filter(ticket=ticket, kind="alert")]
     assert [e["status"] for e in events] == ["firing", "firing", "updated", "resolved"]
     assert events[2]["message"] == "已回滚到 v2.3.1"

@@ -19,7 +19,7 @@ def problem(event_id: str = "40213", *, severity: str = "High", nseverity: str =
         "trigger_name": "MySQL: Replication lag is too high",
         "description": "从库 db-02 的复制延迟持续超过 5 分钟，报表数据可能过期。",
         "tags": [{"tag": "service", "value": "payment"}, {"tag": "scope", "value": "capacity"}],
-        "update_action": "", "update_message": "", "update_timestamp": "", "update_user": "",
+        "update_action": "", "update_message": "", "update_at": "", "update_user": "",
         "subject": "Problem: MySQL: 主从复制延迟超过 300 秒", "message": "Problem started ...",
         **changes,
     }
