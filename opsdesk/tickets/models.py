@@ -270,6 +270,8 @@ class TimelineEvent(models.Model):
         NOTIFICATION = "notification", _("Notification")
         ALERT = "alert", _("Alert occurrence")
         ATTACHMENT = "attachment", _("Attachment")
+        EMERGENCY = "emergency", _("Emergency declared")
+        STATUS_UPDATE = "status_update", _("Status update")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="timeline")
     kind = models.CharField(max_length=30, choices=Kind.choices)

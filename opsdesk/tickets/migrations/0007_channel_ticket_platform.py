@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0005_attachments'),
+        ('tickets', '0006_emergency_timeline_kinds'),
     ]
 
     operations = [
