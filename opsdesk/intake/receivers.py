@@ -8,6 +8,8 @@ import base64
 import hashlib
 import hmac
 import logging
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -80,7 +82,7 @@ def _signature_matches(integration: Integration, body: bytes, presented: str) ->
 
 
 def authenticate_webhook(*, slug: str, body: bytes, bearer: str | None,
-                         headers: Any, remote_addr: str) -> Integration:
+                         headers: Mapping[str, str], remote_addr: str) -> Integration:
     """The enabled webhook integration named ``slug``, if the request carries its secret (or,
     when the integration has a ``signature_header``, a valid signature of the body). A refusal
     is logged with the caller's address, never with what was presented."""
@@ -133,7 +135,8 @@ def _locked_report(integration: Integration, key: str) -> Alert | None:
             .filter(integration=integration, identity=key).first())
 
 
-def _open_ticket(integration: Integration, report: webhook.Report, now: Any) -> dict[str, Any]:
+def _open_ticket(integration: Integration, report: webhook.Report,
+                 now: datetime) -> dict[str, Any]:
     fields = dict(report.fields)
     if not fields["impact"] or not fields["urgency"]:
         impact, urgency = (services.IMPACT_URGENCY[fields["priority"]] if fields["priority"]
