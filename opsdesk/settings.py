@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "opsdesk.inspections",
     "opsdesk.cross_department",
     "opsdesk.emergencies",
+    "opsdesk.reports",
     "opsdesk.runtime",
     "opsdesk.demo",
     "opsdesk.web",

@@ -117,6 +117,10 @@ class Ticket(models.Model):
             models.Index(fields=["module", "status", "id"], name="ticket_module"),
             models.Index(fields=["submitter", "id"], name="ticket_submitter"),
             models.Index(fields=["source_kind", "id"], name="ticket_source"),
+            # Dashboards: the tickets submitted in a date range, counted by day and source
+            # from the index alone.
+            models.Index(fields=["submitted_at", "source_kind", "module"],
+                         name="ticket_submitted"),
         ]
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0006_emergency_timeline_kinds'),
+        ('tickets', '0007_dashboard_submitted_index'),
     ]
 
     operations = [
