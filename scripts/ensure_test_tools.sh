@@ -7,6 +7,9 @@
 # (any one of them, on PATH or in /usr/bin, /usr/sbin). Add a line to add a tool.
 TOOLS='
 prometheus-alertmanager prometheus-alertmanager alertmanager
+nodejs node
+zabbix-server-pgsql zabbix_js
+node-acorn acorn
 '
 set -eu
 
