@@ -8,6 +8,9 @@
 TOOLS='
 prometheus-alertmanager prometheus-alertmanager alertmanager
 dovecot-imapd dovecot
+nodejs node
+zabbix-server-pgsql zabbix_js
+node-acorn acorn
 '
 set -eu
 

@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('intake', '0001_initial'),
-        ('tickets', '0008_comment_from_outside'),
+        ('intake', '0002_inbound_headers_webhook_mapping'),
+        ('tickets', '0009_comment_from_outside'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0007_dashboard_submitted_index'),
+        ('tickets', '0008_channel_ticket_platform'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
