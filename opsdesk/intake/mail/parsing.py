@@ -8,7 +8,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from email import policy
-from email.message import EmailMessage
+from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 
@@ -69,21 +69,22 @@ def _file_name(headers: dict[str, str]) -> str:
             or _param(headers.get("content-type", ""), "name"))
 
 
-def _leaves(part: EmailMessage) -> list[EmailMessage]:
+def _leaves(part: Message) -> list[Message]:
     """The message's parts that hold content; an attached message is one part, not opened."""
-    if part.get_content_maintype() == "multipart":
-        return [leaf for sub in part.iter_parts() for leaf in _leaves(sub)]  # type: ignore[arg-type]
+    payload = part.get_payload()
+    if part.get_content_maintype() == "multipart" and isinstance(payload, list):
+        return [leaf for sub in payload if isinstance(sub, Message) for leaf in _leaves(sub)]
     return [part]
 
 
-def _text_of(part: EmailMessage) -> str:
+def _text_of(part: Message) -> str:
     payload = part.get_payload(decode=True)
     data = payload if isinstance(payload, bytes) else b""
     text = decode_bytes(data, part.get_content_charset())
     return CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def _attachment(part: EmailMessage, headers: dict[str, str], index: int) -> MailAttachment:
+def _attachment(part: Message, headers: dict[str, str], index: int) -> MailAttachment:
     content_type = part.get_content_type()
     if content_type == "message/rfc822":
         inner = part.get_payload(0)
@@ -99,7 +100,7 @@ def _attachment(part: EmailMessage, headers: dict[str, str], index: int) -> Mail
     return MailAttachment(name=name, content_type=content_type, content=content)
 
 
-def _body_and_attachments(message: EmailMessage) -> tuple[str, list[MailAttachment]]:
+def _body_and_attachments(message: Message) -> tuple[str, list[MailAttachment]]:
     """The text (the plain parts, else the HTML parts as text) and every other part as a file.
     Apple Mail splits a body around inline files into several plain parts: they are joined."""
     plain: list[str] = []
@@ -121,7 +122,7 @@ def _body_and_attachments(message: EmailMessage) -> tuple[str, list[MailAttachme
     return text, attachments
 
 
-def _automatic(message: EmailMessage, headers: dict[str, str]) -> str:
+def _automatic(message: Message, headers: dict[str, str]) -> str:
     """Why a machine sent this mail (RFC 3834 and what autoresponders write), or ""."""
     if message.get_content_type() == "multipart/report" or headers.get(
             "content-type", "").lower().startswith("multipart/report"):
@@ -144,8 +145,10 @@ def _message_ids(value: str) -> list[str]:
 def parse(raw: bytes) -> ParsedMail:
     """Read ``raw`` (RFC 5322 bytes). Never raises for a malformed message: what cannot be
     read is empty."""
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    assert isinstance(message, EmailMessage)
+    # The classic API (compat32): header values stay as the raw strings that decode_header
+    # reads with its charset rules, and are not parsed again on every access (the default
+    # policy's header objects were two thirds of the time spent here).
+    message = BytesParser(policy=policy.compat32).parsebytes(raw)
     headers = _headers(message)
     message_id = next(iter(_message_ids(headers.get("message-id", ""))), "")
     name, address = "", ""
