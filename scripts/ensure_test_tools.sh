@@ -7,6 +7,7 @@
 # (any one of them, on PATH or in /usr/bin, /usr/sbin). Add a line to add a tool.
 TOOLS='
 prometheus-alertmanager prometheus-alertmanager alertmanager
+dovecot-imapd dovecot
 nodejs node
 zabbix-server-pgsql zabbix_js
 node-acorn acorn
