@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
-from django_tasks import default_task_backend
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task_backends
 from django_tasks_db import DatabaseBackend
 
 
@@ -16,7 +16,8 @@ def enqueue_with_transaction(enqueue: Callable[[], Any]) -> None:
     With the database backend (the default) the task row is written in the caller's
     transaction: one commit for both, and the worker cannot see the task before the change.
     Other backends (tests use the immediate one) run it after the commit instead."""
-    if isinstance(default_task_backend, DatabaseBackend) and connection.in_atomic_block:
+    backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+    if isinstance(backend, DatabaseBackend) and connection.in_atomic_block:
         enqueue()
     else:
         transaction.on_commit(enqueue, robust=True)
