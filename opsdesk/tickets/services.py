@@ -380,7 +380,7 @@ def set_collaborators(
     ticket = _lock(ticket_id, None)
     _require_view(by, ticket)
     _require_writable(ticket)
-    if not policy.is_one_of(by, ticket, {workflow.Party.ASSIGNEE, Role.DUTY, Role.HEAD}):
+    if not policy.is_one_of(by, ticket, policy.COLLABORATOR_MANAGERS):
         raise PermissionRefused(_("Only the assignee, the duty engineer or the head may do this."))
     added = [f.COLLABORATOR.parse(ref) for ref in add]
     removed = [f.COLLABORATOR.parse(ref) for ref in remove]
