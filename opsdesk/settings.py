@@ -144,6 +144,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = DATA_DIR / "media"
+# Attachments (browser, API, mail) larger than this are refused; Django's own request limit
+# follows so an upload of the allowed size is not cut short.
+OPSDESK_ATTACHMENT_MAX_BYTES = int(os.environ.get("OPSDESK_ATTACHMENT_MAX_BYTES", str(20 << 20)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = OPSDESK_ATTACHMENT_MAX_BYTES + (1 << 20)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = _env_bool("OPSDESK_SECURE_COOKIES", False)

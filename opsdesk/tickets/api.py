@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from django.http import FileResponse, HttpRequest
+from ninja import File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
 
 from opsdesk.accounts.models import User
 from opsdesk.accounts.selectors import get_user_by_ref
@@ -16,6 +17,7 @@ from opsdesk.tickets.errors import InvalidField
 from opsdesk.tickets.models import Ticket
 from opsdesk.tickets.schemas import (
     ActionOut,
+    AttachmentOut,
     CollaboratorsIn,
     CommentIn,
     CommentOut,
@@ -212,6 +214,43 @@ def set_collaborators(request: HttpRequest, key: str, payload: CollaboratorsIn) 
 def timeline(request: HttpRequest, key: str) -> Any:
     user = _user(request)
     return selectors.timeline(user=user, ticket=selectors.get_ticket(user=user, key=key))
+
+
+@router.post(
+    "/tickets/{key}/attachments", response={201: AttachmentOut}, summary="Attach a file"
+)
+def add_attachment(
+    request: HttpRequest, key: str, file: File[UploadedFile], internal: Form[bool] = False
+) -> tuple[int, Any]:
+    user = _user(request)
+    ticket = selectors.get_ticket(user=user, key=key)
+    attachment = services.add_attachment(
+        ticket_id=ticket.pk, by=user, name=file.name or "", content=file.read(),
+        content_type=file.content_type or "", internal=internal,
+    )
+    return 201, attachment
+
+
+@router.get("/tickets/{key}/attachments", response=list[AttachmentOut], summary="The files")
+def list_attachments(request: HttpRequest, key: str) -> Any:
+    user = _user(request)
+    return selectors.attachments_for(user=user, ticket=selectors.get_ticket(user=user, key=key))
+
+
+@router.get("/tickets/{key}/attachments/{attachment_id}", summary="Download a file")
+def download_attachment(request: HttpRequest, key: str, attachment_id: int) -> FileResponse:
+    user = _user(request)
+    ticket = selectors.get_ticket(user=user, key=key)
+    attachment = selectors.get_attachment(user=user, ticket=ticket, attachment_id=attachment_id)
+    # Always a download, never rendered by the browser: a user's HTML or SVG must not run
+    # in opsdesk's origin.
+    response = FileResponse(
+        attachment.file.open("rb"), as_attachment=True, filename=attachment.name,
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    return response
 
 
 @router.get("/workflow", summary="The workflow table", auth=None)

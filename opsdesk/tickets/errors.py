@@ -59,3 +59,8 @@ class StaleVersion(DomainError):
 class ReadOnlyTicket(DomainError):
     code = "read_only"
     status = 409
+
+
+class AttachmentTooLarge(InvalidField):
+    code = "attachment_too_large"
+    status = 413

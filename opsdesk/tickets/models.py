@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -211,6 +212,37 @@ class Comment(models.Model):
         return self.body[:80]
 
 
+def _attachment_path(instance: Attachment, filename: str) -> str:
+    # Stored under a random name: the user's file name (any script, any characters) is kept
+    # in the database only, so nothing a user sends becomes a path on disk.
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file on a ticket: uploaded in the browser or the API, or taken from a mail."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="attachments")
+    comment = models.ForeignKey(
+        Comment, on_delete=models.SET_NULL, null=True, blank=True, related_name="attachments"
+    )
+    uploaded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=255, blank=True)
+    size = models.PositiveBigIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    file = models.FileField(upload_to=_attachment_path, max_length=255)
+    internal = models.BooleanField(_("internal"), default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class TimelineQuerySet(models.QuerySet["TimelineEvent"]):
     def update(self, **kwargs: Any) -> int:
         raise TypeError("The timeline is append-only.")
@@ -237,6 +269,7 @@ class TimelineEvent(models.Model):
         SLA = "sla", _("SLA")
         NOTIFICATION = "notification", _("Notification")
         ALERT = "alert", _("Alert occurrence")
+        ATTACHMENT = "attachment", _("Attachment")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="timeline")
     kind = models.CharField(max_length=30, choices=Kind.choices)

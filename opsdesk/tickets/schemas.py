@@ -268,6 +268,26 @@ class CommentOut(Schema):
         return UserRef.of(obj.author)
 
 
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    internal: bool
+    uploaded_by: UserRef | None
+    created_at: datetime
+    url: str
+
+    @staticmethod
+    def resolve_uploaded_by(obj: Any) -> dict[str, Any] | None:
+        return UserRef.of(obj.uploaded_by)
+
+    @staticmethod
+    def resolve_url(obj: Any) -> str:
+        return f"/api/v1/tickets/{obj.ticket.key}/attachments/{obj.pk}"
+
+
 class DecisionIn(Input):
     version: int
     reason: str = ""

@@ -17,7 +17,7 @@ from opsdesk.accounts.models import User
 from opsdesk.accounts.selectors import get_module_by_ref
 from opsdesk.tickets.choices import Priority, Status
 from opsdesk.tickets.errors import InvalidField, NotFound
-from opsdesk.tickets.models import Ticket, TimelineEvent
+from opsdesk.tickets.models import Attachment, Ticket, TimelineEvent
 
 
 def visible_tickets(user: User) -> QuerySet[Ticket]:
@@ -245,3 +245,18 @@ def timeline(*, user: User, ticket: Ticket) -> QuerySet[TimelineEvent]:
     if not user.is_department_staff:
         events = events.filter(internal=False)
     return events
+
+
+def attachments_for(*, user: User, ticket: Ticket) -> QuerySet[Attachment]:
+    """The ticket's files in order; internal ones only for department staff."""
+    files = Attachment.objects.filter(ticket=ticket).select_related("uploaded_by")
+    if not user.is_department_staff:
+        files = files.filter(internal=False)
+    return files
+
+
+def get_attachment(*, user: User, ticket: Ticket, attachment_id: int) -> Attachment:
+    attachment = attachments_for(user=user, ticket=ticket).filter(pk=attachment_id).first()
+    if attachment is None:
+        raise NotFound(_("No such attachment."))
+    return attachment

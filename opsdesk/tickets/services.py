@@ -3,10 +3,14 @@ who may do it against the workflow table, and leaves a timeline event."""
 
 from __future__ import annotations
 
+import hashlib
+import unicodedata
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +23,7 @@ from opsdesk.tickets.choices import Channel, Priority, SourceKind, StepKind, Ste
 from opsdesk.tickets.effects import ActionContext
 from opsdesk.tickets.errors import (
     ApprovalRequired,
+    AttachmentTooLarge,
     InvalidField,
     MissingFields,
     NotFound,
@@ -28,7 +33,7 @@ from opsdesk.tickets.errors import (
     TransitionRefused,
 )
 from opsdesk.tickets.hooks import TicketChange, run_hooks
-from opsdesk.tickets.models import Comment, Ticket, TimelineEvent, WorkLogStep
+from opsdesk.tickets.models import Attachment, Comment, Ticket, TimelineEvent, WorkLogStep
 from opsdesk.tickets.priority import priority_for
 
 Kind = TimelineEvent.Kind
@@ -370,6 +375,53 @@ def add_comment(*, ticket_id: int, by: User, body: str, internal: bool = False) 
     run_hooks(TicketChange(ticket, by, "comment", ticket.status, ticket.status,
                            {"public": not internal}, comment.created_at))
     return comment
+
+
+def clean_file_name(name: str) -> str:
+    """A display name for an uploaded file: no directories, no control characters, not empty."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
+    return name[:255] or "attachment"
+
+
+@transaction.atomic
+def add_attachment(
+    *, ticket_id: int, by: User | None, name: str, content: bytes, content_type: str = "",
+    internal: bool = False, comment: Comment | None = None,
+) -> Attachment:
+    """Attach a file. ``by`` is None when opsdesk itself attaches it (a file from a mail).
+    Submitters attach to their own tickets; internal files are for staff only."""
+    ticket = _lock(ticket_id, None)
+    if by is not None:
+        _require_view(by, ticket)
+        if internal and not by.has_role(*STAFF_ROLES):
+            raise PermissionRefused(_("Only department staff may attach internal files."))
+    _require_writable(ticket)
+    limit = settings.OPSDESK_ATTACHMENT_MAX_BYTES
+    if len(content) > limit:
+        raise AttachmentTooLarge(
+            _("%(name)s is %(size)s bytes; attachments may be at most %(limit)s bytes.")
+            % {"name": name, "size": len(content), "limit": limit},
+            field="file", limit=limit,
+        )
+    attachment = Attachment(
+        ticket=ticket, comment=comment, uploaded_by=by, name=clean_file_name(name),
+        content_type=content_type[:255], size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(), internal=internal,
+    )
+    attachment.file.save(attachment.name, ContentFile(content), save=False)
+    try:
+        attachment.save()
+    except Exception:
+        attachment.file.delete(save=False)
+        raise
+    record_event(
+        ticket=ticket, kind=Kind.ATTACHMENT, actor=by, internal=internal,
+        at=attachment.created_at,
+        data={"attachment": attachment.pk, "name": attachment.name, "size": attachment.size,
+              "content_type": attachment.content_type},
+    )
+    return attachment
 
 
 @transaction.atomic
