@@ -9,15 +9,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from opsdesk.notify.choices import NotificationKind
 from opsdesk.tickets import workflow
 from opsdesk.tickets.choices import PlanKind, Priority, Status, StepKind, StepOutcome
 from opsdesk.tickets.models import TimelineEvent
 
 Kind = TimelineEvent.Kind
+_FIELD_CHOICES = {name: fld.choices for name, fld in workflow.EDITABLE_FIELDS.items()
+                  if fld.choices and name != "priority"}
 
 
 @dataclass
@@ -41,6 +46,9 @@ def _action_label(name: str) -> str:
 
 
 def _value(name: str, value: Any) -> Any:
+    choices = dict(_FIELD_CHOICES.get(name, ()))
+    if isinstance(value, str) and value in choices:
+        return choices[value]
     if isinstance(value, dict):
         return value.get("name") or value.get("username") or ""
     if name == "priority" and isinstance(value, str):
@@ -145,25 +153,53 @@ def _alert(event: TimelineEvent, data: dict[str, Any]) -> Entry:
     return Entry(event, _("Alert occurrence"), tone="alert", facts=facts)
 
 
+SLA_EVENTS = {
+    "started": gettext_lazy("clock started"),
+    "response_met": gettext_lazy("response in time"),
+    "paused": gettext_lazy("paused while waiting for the submitter"),
+    "resumed": gettext_lazy("resumed"),
+    "resolved": gettext_lazy("stopped: resolved"),
+    "reopened": gettext_lazy("restarted: the fix was rejected"),
+    "recomputed": gettext_lazy("due times recomputed"),
+    "warning": gettext_lazy("at risk"),
+    "breach": gettext_lazy("breached"),
+    "severe": gettext_lazy("breached by 100%"),
+}
+
+
 def _sla(event: TimelineEvent, data: dict[str, Any]) -> Entry:
     facts = [(_("policy"), data.get("policy") or "—")]
     for name, label in (("response_due_at", _("response due")),
                         ("resolution_due_at", _("resolution due"))):
         if data.get(name):
             facts.append((label, _value(name, data[name])))
-    return Entry(event, f"SLA · {data.get('event', '')}", tone="sla", facts=facts)
+    name = data.get("event", "")
+    return Entry(event, f"SLA · {SLA_EVENTS.get(name, name)}", tone="sla", facts=facts)
 
 
 def _notification(event: TimelineEvent, data: dict[str, Any]) -> Entry:
     people = ", ".join(str(r.get("name", "")) for r in data.get("recipients", [])
                        if isinstance(r, dict))
     facts = [(_("recipients"), people)] if people else []
-    return Entry(event, f"{_('Notification')} · {data.get('notification', '')}", tone="muted",
-                 facts=facts)
+    kind = data.get("notification", "")
+    label = NotificationKind(kind).label if kind in NotificationKind.values else kind
+    return Entry(event, f"{_('Notification')} · {label}", tone="muted", facts=facts)
 
 
 def _routing(event: TimelineEvent, data: dict[str, Any]) -> Entry:
     return Entry(event, _("Routing"), tone="muted", text=str(data.get("message", "")))
+
+
+def _attachment(event: TimelineEvent, data: dict[str, Any]) -> Entry:
+    return Entry(event, _("File attached"), tone="file",
+                 facts=[(_("file"), data.get("name", "")),
+                        (_("size"), filesizeformat(data.get("size") or 0))])
+
+
+def _rating(event: TimelineEvent, data: dict[str, Any]) -> Entry:
+    score = int(data.get("score") or 0)
+    return Entry(event, _("Support rated"), tone="approval", text=data.get("comment", ""),
+                 facts=[(_("score"), "★" * score + "☆" * (5 - score))])
 
 
 def _other(event: TimelineEvent, data: dict[str, Any]) -> Entry:
@@ -186,4 +222,6 @@ _DESCRIBERS: dict[str, Callable[[TimelineEvent, dict[str, Any]], Entry]] = {
     Kind.SLA: _sla,
     Kind.NOTIFICATION: _notification,
     Kind.ROUTING: _routing,
+    Kind.ATTACHMENT: _attachment,
+    Kind.RATING: _rating,
 }

@@ -18,7 +18,7 @@ from opsdesk.accounts.models import User
 from opsdesk.sla.selectors import sla_summary
 from opsdesk.tickets import policy, selectors, services, workflow
 from opsdesk.tickets.choices import StepKind, StepOutcome
-from opsdesk.tickets.errors import DomainError, NotFound
+from opsdesk.tickets.errors import DomainError, InvalidField, NotFound
 from opsdesk.tickets.models import Ticket
 from opsdesk.web import action_forms
 from opsdesk.web.timeline import entry
@@ -26,7 +26,7 @@ from opsdesk.web.views.common import person
 
 Problem = tuple[str, DomainError]
 # Forms of the page that show their own refusals (the others are the action forms).
-OWN_FORMS = frozenset({"comment", "work_log", "collaborators"})
+OWN_FORMS = frozenset({"comment", "work_log", "collaborators", "attachment", "rating"})
 
 
 def visible_ticket(user: User, key: str) -> Ticket:
@@ -60,6 +60,7 @@ def page_context(request: HttpRequest, ticket: Ticket,
         elif name not in OWN_FORMS:
             unplaced = exc.message
     manages = policy.may_manage_collaborators(user, ticket)
+    rating = getattr(ticket, "rating", None) if ticket.is_read_only else None
     return {
         "ticket": ticket,
         "sla": sla_summary(getattr(ticket, "sla_clock", None), timezone.now()),
@@ -74,6 +75,10 @@ def page_context(request: HttpRequest, ticket: Ticket,
         "may_log_work": policy.may_log_work(user, ticket),
         "manages_collaborators": manages,
         "collaborator_choices": choices.collaborators if manages else [],
+        "attachments": selectors.attachments_for(user=user, ticket=ticket),
+        "may_attach": not ticket.is_read_only,
+        "may_rate": rating is None and ticket.is_read_only and ticket.submitter_id == user.pk,
+        "rating": rating,
         "step_kinds": StepKind.choices,
         "step_outcomes": StepOutcome.choices,
         "problem": problem[0] if problem else "",
@@ -180,4 +185,39 @@ def collaborators(request: HttpRequest, key: str) -> HttpResponse:
         services.set_collaborators(ticket_id=ticket.pk, by=user, add=add, remove=remove)
     except DomainError as exc:
         return _again(request, key, ("collaborators", exc))
+    return redirect("web:ticket", key=ticket.key)
+
+
+@login_required
+@require_POST
+def attach(request: HttpRequest, key: str) -> HttpResponse:
+    user = person(request)
+    ticket = visible_ticket(user, key)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise InvalidField(_("Choose a file."), field="file")
+        services.add_attachment(
+            ticket_id=ticket.pk, by=user, name=upload.name or "", content=upload.read(),
+            content_type=upload.content_type or "", internal="internal" in request.POST,
+        )
+    except DomainError as exc:
+        return _again(request, key, ("attachment", exc))
+    messages.success(request, _("File attached."))
+    return redirect("web:ticket", key=ticket.key)
+
+
+@login_required
+@require_POST
+def rate(request: HttpRequest, key: str) -> HttpResponse:
+    user = person(request)
+    ticket = visible_ticket(user, key)
+    raw = request.POST.get("score", "")
+    try:
+        services.rate_support(ticket_id=ticket.pk, by=user,
+                              score=int(raw) if raw.isdigit() else 0,
+                              comment=request.POST.get("comment", ""))
+    except DomainError as exc:
+        return _again(request, key, ("rating", exc))
+    messages.success(request, _("Thank you for your rating."))
     return redirect("web:ticket", key=ticket.key)
