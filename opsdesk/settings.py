@@ -179,6 +179,8 @@ OPSDESK_NOTIFY_TIMEOUT_SECONDS = float(os.environ.get("OPSDESK_NOTIFY_TIMEOUT_SE
 # The human-readable ticket key is this prefix and the ticket's number: OPS-1042.
 OPSDESK_TICKET_KEY_PREFIX = os.environ.get("OPSDESK_TICKET_KEY_PREFIX", "OPS")
 OPSDESK_PAGE_SIZE_MAX = 200
+# How often an open workspace queue asks for new tickets.
+OPSDESK_QUEUE_REFRESH_SECONDS = int(os.environ.get("OPSDESK_QUEUE_REFRESH_SECONDS", "20"))
 
 LOGGING = {
     "version": 1,

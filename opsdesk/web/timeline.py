@@ -174,7 +174,7 @@ def _sla(event: TimelineEvent, data: dict[str, Any]) -> Entry:
         if data.get(name):
             facts.append((label, _value(name, data[name])))
     name = data.get("event", "")
-    return Entry(event, f"SLA · {SLA_EVENTS.get(name, name)}", tone="sla", facts=facts)
+    return Entry(event, f"SLA · {SLA_EVENTS.get(name, name)}", tone="clock", facts=facts)
 
 
 def _notification(event: TimelineEvent, data: dict[str, Any]) -> Entry:

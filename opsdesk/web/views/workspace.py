@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -75,6 +76,7 @@ def workspace(request: HttpRequest) -> HttpResponse:
             [*params.lists(), ("seen", seen or str(newest))], doseq=True),
         "seen": int(seen) if seen.isdigit() else newest,
         "query": params.urlencode(),
+        "refresh_seconds": settings.OPSDESK_QUEUE_REFRESH_SECONDS,
     }
     if request.headers.get("HX-Request"):
         context["partial"] = True
