@@ -56,17 +56,20 @@ class Choices:
 
     @cached_property
     def assignees(self) -> list[tuple[str, str]]:
-        people = [u for u in accounts.list_staff() if u.has_role(*ASSIGNABLE_ROLES)]
-        return [(u.username, f"{u} · {_role_names(u.roles)}") for u in people]
+        return self._people(ASSIGNABLE_ROLES)
 
     @cached_property
     def collaborators(self) -> list[tuple[str, str]]:
-        people = [u for u in accounts.list_staff() if u.has_role(Role.DEVELOPER, Role.OPS)]
-        return [(u.username, f"{u} · {_role_names(u.roles)}") for u in people]
+        return self._people({Role.DEVELOPER, Role.OPS})
 
     @cached_property
     def modules(self) -> list[tuple[str, str]]:
-        return [(m.code, m.name) for m in accounts.list_modules()]
+        return accounts.module_names()
+
+    @staticmethod
+    def _people(roles: Iterable[str]) -> list[tuple[str, str]]:
+        return [(username, f"{name} · {_role_names(held)}")
+                for username, name, held in accounts.people_with_roles(roles)]
 
     def for_field(self, fld: f.Field) -> list[tuple[str, str]]:
         if fld.kind is f.Kind.CHOICE:

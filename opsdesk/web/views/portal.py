@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
-from opsdesk.accounts.selectors import list_modules
+from opsdesk.accounts.selectors import module_names
 from opsdesk.tickets import fields as f
 from opsdesk.tickets import selectors, services
 from opsdesk.tickets.choices import Channel, Impact, Status, Urgency
@@ -56,7 +56,7 @@ def _form_context(user: Any, values: dict[str, str], error: str = "",
         "nav": "new", "values": values, "error": error, "error_field": field,
         "impacts": [(v, label, IMPACT_HINTS[Impact(v)]) for v, label in Impact.choices],
         "urgencies": [(v, label, URGENCY_HINTS[Urgency(v)]) for v, label in Urgency.choices],
-        "modules": [(m.code, m.name) for m in list_modules()],
+        "modules": module_names(),
     }
 
 
