@@ -30,6 +30,10 @@ SECTIONS = (
         (_("Duty roster"), "admin:routing_dutyshift_changelist"),
         (_("Priority matrix"), "admin:tickets_priorityrule_changelist"),
     )),
+    (_("Tickets"), (
+        (_("Tickets (read-only)"), "admin:tickets_ticket_changelist"),
+        (_("Support ratings"), "admin:tickets_supportrating_changelist"),
+    )),
     (_("SLA"), (
         (_("SLA policies"), "admin:sla_slapolicy_changelist"),
         (_("Business calendars"), "admin:sla_businesscalendar_changelist"),
