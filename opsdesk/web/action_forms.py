@@ -141,7 +141,8 @@ def posted_values(fields: Iterable[f.Field], post: QueryDict, *,
         if fld.kind is f.Kind.BOOLEAN:
             values[fld.name] = fld.name in post
             continue
-        raw = post.get(fld.name, "")
+        # Browsers send a textarea's lines with CRLF; the stored text has LF.
+        raw = post.get(fld.name, "").replace("\r\n", "\n")
         if raw.strip() or keep_empty:
             values[fld.name] = raw if fld.kind is f.Kind.LONG_TEXT else raw.strip()
     return values

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +34,9 @@ class SavedView(models.Model):
 class SignInFailure(models.Model):
     """One failed sign-in, kept a while to throttle password guessing (across server workers,
     which an in-process counter would not be)."""
+
+    # Failures older than this neither count nor are kept.
+    WINDOW = timedelta(minutes=15)
 
     username = models.CharField(max_length=150, db_index=True)
     address = models.GenericIPAddressField(null=True)

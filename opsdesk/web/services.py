@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode
 
 from django.db import transaction
@@ -13,8 +12,6 @@ from opsdesk.accounts.models import User
 from opsdesk.tickets.errors import InvalidField
 from opsdesk.web.models import SavedView, SignInFailure
 
-# Failures older than this neither count nor are kept.
-THROTTLE_WINDOW = timedelta(minutes=15)
 # Parameters that are a position in a list, not part of what a view shows.
 NOT_SAVED = frozenset({"cursor", "partial", "seen"})
 
@@ -41,7 +38,7 @@ def delete_view(*, owner: User, view_id: int) -> None:
 
 def record_sign_in_failure(*, username: str, address: str | None) -> None:
     now = timezone.now()
-    SignInFailure.objects.filter(at__lt=now - THROTTLE_WINDOW).delete()
+    SignInFailure.objects.filter(at__lt=now - SignInFailure.WINDOW).delete()
     SignInFailure.objects.create(username=username.lower()[:150], address=address, at=now)
 
 

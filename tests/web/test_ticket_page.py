@@ -180,6 +180,15 @@ def test_editing_registration_fields(people, browser_as):
     assert set(event.data["changed"]) == {"title"}
 
 
+def test_an_edit_with_untouched_multiline_text_changes_only_what_was_changed(people, browser_as):
+    ticket = TicketFactory(by=people["submitter"], description="第一行\n第二行")
+    browser_as(people["submitter"]).post(f"/tickets/{ticket.key}/edit", {
+        "version": ticket.version, "title": ticket.title, "impact": ticket.impact,
+        "urgency": "immediate", "description": "第一行\r\n第二行"})
+    event = TimelineEvent.objects.filter(ticket=ticket, kind="fields_changed").get()
+    assert set(event.data["changed"]) == {"urgency", "priority"}
+
+
 def test_files_are_attached_listed_and_downloaded(people, browser_as, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     ticket = ticket_in("analysing", people=people)
@@ -251,3 +260,14 @@ def test_submitter_roles_do_not_see_staff_forms(people, browser_as):
     ticket = ticket_in("in_progress", people=people)
     page = text(browser_as(people["submitter"]).get(f"/tickets/{ticket.key}/"))
     assert "记录已执行的操作" not in page and "添加开发或运维人员" not in page
+
+
+def test_notification_links_open_the_ticket_page(people, browser_as):
+    from urllib.parse import urlsplit
+
+    from opsdesk.notify.messages import ticket_link
+
+    ticket = ticket_in("assigned", people=people)
+    path = urlsplit(ticket_link(ticket)).path
+    page = browser_as(people["owner"]).get(path)
+    assert page.status_code == 200 and ticket.title in text(page)
