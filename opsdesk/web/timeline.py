@@ -16,13 +16,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from opsdesk.notify.choices import NotificationKind
+from opsdesk.tickets import fields as f
 from opsdesk.tickets import workflow
 from opsdesk.tickets.choices import PlanKind, Priority, Status, StepKind, StepOutcome
 from opsdesk.tickets.models import TimelineEvent
 
 Kind = TimelineEvent.Kind
-_FIELD_CHOICES = {name: fld.choices for name, fld in workflow.EDITABLE_FIELDS.items()
-                  if fld.choices and name != "priority"}
+# Every field an action or an edit stores on the ticket: how a change of it is labelled.
+_TICKET_FIELDS = {
+    *workflow.EDITABLE_FIELDS.values(),
+    *(fld for t in workflow.TRANSITIONS for fld in t.fields if fld.target is f.Target.TICKET),
+}
+_FIELD_CHOICES = {fld.name: fld.choices for fld in _TICKET_FIELDS
+                  if fld.choices and fld.name != "priority"}
 
 
 @dataclass
@@ -64,8 +70,7 @@ def _value(name: str, value: Any) -> Any:
 
 
 def _changes(changed: dict[str, Any]) -> list[tuple[str, Any]]:
-    labels = {name: str(fld.label) for name, fld in workflow.EDITABLE_FIELDS.items()}
-    labels["assignee"] = _("assignee")
+    labels = {fld.name: str(fld.label) for fld in _TICKET_FIELDS}
     return [
         (labels.get(name, name), f"{_text(_value(name, c.get('from')))} → "
                                  f"{_text(_value(name, c.get('to')))}")
@@ -101,7 +106,7 @@ def _transition(event: TimelineEvent, data: dict[str, Any]) -> Entry:
     result.text = data.get("reason") or data.get("comment") or ""
     plan = data.get("plan")
     if isinstance(plan, dict):
-        result.facts.append((_("plan"), f"#{plan.get('number')}"))
+        result.facts.append((_("plan version"), f"#{plan.get('number')}"))
         if plan.get("summary"):
             kind = plan.get("kind")
             label = PlanKind(kind).label if kind in PlanKind.values else kind
@@ -135,7 +140,7 @@ def _work_log(event: TimelineEvent, data: dict[str, Any]) -> Entry:
         (_("kind"), StepKind(kind).label if kind in StepKind.values else kind),
         (_("where it ran"), data.get("target") or "—"),
         (_("outcome"), StepOutcome(outcome).label if outcome in StepOutcome.values else outcome),
-        (_("plan"), f"#{data.get('plan')}"),
+        (_("plan version"), f"#{data.get('plan')}"),
     ]
     return Entry(event, _("Step executed"), tone="step", code=data.get("command", ""),
                  output=data.get("output", ""), facts=facts)

@@ -271,3 +271,12 @@ def test_notification_links_open_the_ticket_page(people, browser_as):
     path = urlsplit(ticket_link(ticket)).path
     page = browser_as(people["owner"]).get(path)
     assert page.status_code == 200 and ticket.title in text(page)
+
+
+def test_the_timeline_names_changed_fields_and_values_in_the_readers_language(people,
+                                                                              browser_as):
+    ticket = ticket_in("awaiting_verification", people=people)
+    page = text(browser_as(people["owner"]).get(f"/tickets/{ticket.key}/"))
+    timeline = page.split('id="tl"')[1]
+    assert "<dt>问题原因</dt>" in timeline and "<dt>cause</dt>" not in timeline
+    assert "— → 代码" in timeline  # the problem type's label, not its code
