@@ -3,6 +3,7 @@
 import pytest
 
 from opsdesk.accounts.roles import Role
+from tests.web.conftest import text
 
 
 @pytest.mark.parametrize(("role", "page"), [
@@ -35,7 +36,8 @@ def test_an_admin_lands_on_the_administration_hub_with_links_into_the_admin(
 
 def test_staff_pages_are_closed_to_submitters(people, browser_as):
     client = browser_as(people["submitter"])
-    assert client.get("/tickets/").status_code == 403
+    refused = client.get("/tickets/")
+    assert refused.status_code == 403 and "无权访问" in text(refused)
     assert client.get("/approvals/").status_code == 403
     assert client.get("/manage/").status_code == 403
     assert browser_as(people["owner"]).get("/approvals/").status_code == 403

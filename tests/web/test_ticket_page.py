@@ -280,3 +280,10 @@ def test_the_timeline_names_changed_fields_and_values_in_the_readers_language(pe
     timeline = page.split('id="tl"')[1]
     assert "<dt>问题原因</dt>" in timeline and "<dt>cause</dt>" not in timeline
     assert "— → 代码" in timeline  # the problem type's label, not its code
+
+
+def test_pages_forbid_scripts_from_anywhere_but_opsdesk(people, browser_as):
+    ticket = TicketFactory(by=people["submitter"])
+    response = browser_as(people["submitter"]).get(f"/tickets/{ticket.key}/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy

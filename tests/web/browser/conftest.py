@@ -54,6 +54,10 @@ class Person:
         self.shots = shots
         self.errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        # A blocked script, style or request (the Content Security Policy) is a console error.
+        self.page.on("console", lambda message: self.errors.append(message.text)
+                     if message.type == "error" and "Content Security Policy" in message.text
+                     else None)
 
     def sign_in(self) -> None:
         self.page.goto(self.base_url + "/accounts/login/")
@@ -104,5 +108,5 @@ def people_at_browsers(chromium: Any, live_server: Any, request: Any) -> Iterato
 
     yield open_browser
     for person in opened:
-        assert not person.errors, person.errors  # no JavaScript error on any page
+        assert not person.errors, person.errors  # no script error or CSP violation anywhere
         person.close()

@@ -41,6 +41,7 @@ def test_a_form_without_its_csrf_token_is_refused(people, people_at_browsers):
     with submitter.page.expect_navigation() as navigation:
         submitter.page.click("button[value=reply]")
     assert navigation.value.status == 403
+    assert "表单被拒绝" in submitter.page.inner_text("h1")
     submitter.shot("csrf-refused")
     assert not Comment.objects.exists()
 
