@@ -17,6 +17,12 @@ from opsdesk.tickets.choices import Status
 from opsdesk.tickets.selectors import TicketFilters
 
 OPEN = [s.value for s in Status if s not in (Status.CLOSED, Status.ARCHIVED)]
+# What a row of a queue shows: the key, title, priority, status, SLA, assignee, module, time.
+ROW_COLUMNS = (
+    "title", "priority", "status", "submitted_at", "assignee__username",
+    "assignee__display_name", "assignee__first_name", "assignee__last_name", "module__name",
+    "sla_clock__breach_at", "sla_clock__warn_at", "sla_clock__paused_at",
+)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """The agent workspace: queues and their counts, filters, keyset pages, saved views, and the
 refresh that brings new tickets in without a reload."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -142,3 +144,30 @@ def test_developers_see_only_what_they_were_pulled_into(people, desk, browser_as
                                add=[people["developer"].username])
     page = text(browser_as(people["developer"]).get("/tickets/?queue=mine"))
     assert "支付回调超时" in page and "报表导出乱码" not in page
+
+
+def test_overdue_tickets_fill_the_breached_queue_in_red(people, desk, browser_as):
+    import time_machine
+    from django.utils import timezone
+
+    with time_machine.travel(timezone.now() + timedelta(days=30), tick=False):
+        client = browser_as(people["duty"])
+        page = text(client.get("/tickets/?queue=breached"))
+        assert desk["mine"].key in page and 'class="sla sla-breached"' in page
+        assert "超时" in page
+        assert _count(page, "breached") >= 1
+        second = text(client.get("/tickets/?queue=breached&order=due"))
+        assert desk["mine"].key in second
+
+
+def test_the_portal_costs_the_same_queries_for_more_tickets(people, browser_as):
+    client = browser_as(people["submitter"])
+    TicketFactory(by=people["submitter"])
+    client.get("/portal/")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/portal/")
+    for n in range(5):
+        ticket_in("waiting", people=people, title=f"问题 {n}")
+    with CaptureQueriesContext(connection) as many:
+        client.get("/portal/")
+    assert len(many) == len(few)

@@ -16,6 +16,7 @@ from opsdesk.tickets import fields as f
 from opsdesk.tickets import selectors, services
 from opsdesk.tickets.choices import Channel, Impact, Status, Urgency
 from opsdesk.tickets.errors import DomainError
+from opsdesk.web.queues import ROW_COLUMNS
 from opsdesk.web.views.common import person
 
 # Plain-language hints for the two questions that set the priority.
@@ -40,10 +41,11 @@ def portal(request: HttpRequest) -> HttpResponse:
     user = person(request)
     mine = selectors.TicketFilters(submitter=str(user.pk))
     page = selectors.list_tickets(user=user, filters=mine, cursor=request.GET.get("cursor"),
-                                  limit=50)
+                                  limit=50, columns=ROW_COLUMNS)
     waiting = selectors.list_tickets(
         user=user, filters=selectors.TicketFilters(submitter=str(user.pk),
-                                                   status=list(NEEDS_SUBMITTER)), limit=50)
+                                                   status=list(NEEDS_SUBMITTER)),
+        limit=50, columns=ROW_COLUMNS)
     return render(request, "web/portal.html", {
         "nav": "portal", "tickets": page.items, "next_cursor": page.next_cursor,
         "needs_you": waiting.items,

@@ -58,7 +58,7 @@ def workspace(request: HttpRequest) -> HttpResponse:
     problem = ""
     try:
         page = selectors.list_tickets(user=user, filters=filters, order=order, cursor=cursor,
-                                      limit=PAGE_SIZE)
+                                      limit=PAGE_SIZE, columns=queues.ROW_COLUMNS)
     except DomainError as exc:
         problem, page = exc.message, selectors.Page(items=[], next_cursor=None)
     seen = request.GET.get("seen", "")
