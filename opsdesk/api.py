@@ -18,7 +18,11 @@ from opsdesk.accounts.api import router as accounts_router
 from opsdesk.accounts.middleware import activate_user_preferences
 from opsdesk.accounts.models import User
 from opsdesk.accounts.selectors import user_for_token
+from opsdesk.cross_department.api import router as cross_department_router
+from opsdesk.emergencies.api import router as emergencies_router
+from opsdesk.inspections.api import router as inspections_router
 from opsdesk.intake.api import router as intake_router
+from opsdesk.reports.api import router as reports_router
 from opsdesk.tickets.api import router as tickets_router
 from opsdesk.tickets.errors import DomainError
 
@@ -72,6 +76,10 @@ api = NinjaAPI(
 api.add_router("/", tickets_router)
 api.add_router("/", accounts_router)
 api.add_router("/", intake_router)
+api.add_router("/", inspections_router)
+api.add_router("/", cross_department_router)
+api.add_router("/", emergencies_router)
+api.add_router("/", reports_router)
 
 
 def _error(request: HttpRequest, status: int, code: str, message: str,

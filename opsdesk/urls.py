@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("dashboards/", include("opsdesk.reports.urls")),
     path("", include("opsdesk.web.urls")),
 ]

@@ -10,6 +10,9 @@ TOOLS='
 prometheus-alertmanager prometheus-alertmanager alertmanager
 chromium chromium
 fonts-noto-cjk /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+nodejs node
+zabbix-server-pgsql zabbix_js
+node-acorn acorn
 '
 set -eu
 

@@ -1,5 +1,6 @@
 """Build the demo: one person per role, three modules, a dozen tickets walked through the real
-services (so their timelines are genuine), and a password printed on every start."""
+services (so their timelines are genuine), an inspection plan with a recorded run, a
+cross-department request, an emergency, and a password printed on every start."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from django.utils import timezone
 from opsdesk.accounts.models import Module, ModuleSupport, ProblemType, User
 from opsdesk.accounts.roles import Role
 from opsdesk.accounts.services import grant_roles
+from opsdesk.cross_department import services as cross_department
+from opsdesk.emergencies import services as emergencies
+from opsdesk.inspections import services as inspections
 from opsdesk.tickets import services
 from opsdesk.tickets.choices import Channel, SourceKind, Status
 from opsdesk.tickets.models import Ticket
@@ -77,6 +81,8 @@ def load_demo() -> int:
             ModuleSupport.objects.create(module=module, problem_type=problem_type,
                                          engineer=people["lina"])
     _load_tickets(people)
+    _load_inspections(people)
+    _load_requests_and_emergencies(people)
     return Ticket.objects.count()
 
 
@@ -187,3 +193,42 @@ def _load_tickets(p: dict[str, User]) -> None:
           fix_version="2.8.1", release_at=(now + timedelta(days=1)).isoformat())
     _walk(t, head, "approve")
     _walk(t, owner, "escalate", reason="修复后仍失败，需要 DBA 协助扩容。")
+
+
+def _load_inspections(p: dict[str, User]) -> None:
+    """A daily plan whose yesterday's run found a full disk (a ticket), and today's run due."""
+    now = timezone.now()
+    plan = inspections.create_plan(
+        name="支付服务器日常巡检", owner=p["wanglei"], schedule="0 9 * * *",
+        module=Module.objects.get(code="payment"), grace_minutes=120,
+        items=[("检查 nginx 错误日志", "近 24 小时 5xx 少于 100 条即为通过"),
+               ("检查磁盘使用率", "各分区使用率低于 80%"),
+               ("检查 RAID 状态", "所有阵列为 Optimal")],
+    )
+    inspections.refresh_schedule(plan=plan, now=now - timedelta(days=2))
+    (yesterday,) = inspections.schedule_due_runs(now=now - timedelta(days=1))
+    nginx, disk, raid = plan.items.all()
+    inspections.record_results(run_id=yesterday.pk, by=p["zhangwei"], finish=True, results=[
+        inspections.ResultInput(item=nginx.pk, outcome="pass", evidence="5xx：12 条"),
+        inspections.ResultInput(item=disk.pk, outcome="fail", notes="/data 分区使用率 93%",
+                                evidence="/dev/sdb1  500G  465G  35G  93% /data"),
+        inspections.ResultInput(item=raid.pk, outcome="pass"),
+    ])
+    inspections.schedule_due_runs(now=now)
+
+
+def _load_requests_and_emergencies(p: dict[str, User]) -> None:
+    cross_department.submit_request(
+        by=p["zhoujie"], department="产品部", needed="会员积分对接新的营销平台",
+        business_reason="明年一季度的会员活动需要实时积分", channel=Channel.WEB,
+        desired_date=timezone.localdate() + timedelta(days=30), contact="周杰 分机 8021",
+    )
+    emergency = emergencies.declare_new(
+        by=p["zhangwei"], title="支付成功率骤降到 40%", module="payment", channel=Channel.WEB,
+        reason="支付网关大量返回 504，核心业务受影响。",
+    )
+    emergencies.post_status_update(
+        ticket_id=emergency.ticket_id, by=p["wanglei"],
+        message="已定位到网关上游超时，正在切换备用通道。",
+        next_update_at=timezone.now() + timedelta(minutes=30),
+    )

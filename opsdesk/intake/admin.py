@@ -9,16 +9,22 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from opsdesk.intake import services
-from opsdesk.intake.models import Alert, InboundMessage, Integration
+from opsdesk.intake import receivers, services
+from opsdesk.intake.models import Alert, InboundMessage, Integration, IntegrationKind
 from opsdesk.tickets.errors import DomainError
 
 
 @admin.register(Integration)
 class IntegrationAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "enabled", "secret_prefix", "created_at")
-    readonly_fields = ("secret_prefix",)
+    readonly_fields = ("secret_prefix", "endpoint")
     actions = ("rotate_secret",)
+
+    @admin.display(description=gettext_lazy("endpoint"))
+    def endpoint(self, obj: Integration) -> str:
+        if obj.kind == IntegrationKind.WEBHOOK:
+            return f"/api/v1/intake/webhook/{obj.name}"
+        return f"/api/v1/intake/{obj.kind}" if obj.kind else ""
 
     def save_model(self, request: HttpRequest, obj: Integration, form: Any, change: bool) -> None:
         if change:
@@ -39,6 +45,13 @@ class IntegrationAdmin(admin.ModelAdmin):
     def _show_secret(self, request: HttpRequest, integration: Integration, secret: str) -> None:
         messages.warning(request, _("The secret of %(name)s, shown only now: %(secret)s")
                          % {"name": integration.name, "secret": secret})
+        options = integration.options if isinstance(integration.options, dict) else {}
+        if integration.kind == IntegrationKind.WEBHOOK and options.get("signature_header"):
+            messages.warning(request, _(
+                "The signing key of %(name)s (HMAC-SHA256 of the body, sent in the %(header)s "
+                "header), shown only now: %(key)s"
+            ) % {"name": integration.name, "header": options["signature_header"],
+                 "key": receivers.signing_key(integration)})
 
 
 @admin.register(InboundMessage)

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router
 
-from opsdesk.intake import services
+from opsdesk.intake import receivers, services
 from opsdesk.intake.errors import PayloadTooLarge
 from opsdesk.intake.models import IntegrationKind
 
@@ -48,3 +48,37 @@ def alertmanager(request: HttpRequest) -> dict[str, Any]:
         content_type=request.content_type or "", remote_addr=remote,
     )
     return {"message": message.pk, **services.process(message=message)}
+
+
+@router.post("/intake/zabbix", auth=None,
+             summary="Zabbix media type: problem, update and recovery events")
+def zabbix(request: HttpRequest) -> dict[str, Any]:
+    remote = request.META.get("REMOTE_ADDR", "")
+    integration = services.authenticate(
+        kind=IntegrationKind.ZABBIX, presented=_bearer(request), remote_addr=remote
+    )
+    message = services.store_inbound(
+        integration=integration, channel=IntegrationKind.ZABBIX, body=_body(request),
+        content_type=request.content_type or "", remote_addr=remote,
+    )
+    return {"message": message.pk, **services.process(message=message)}
+
+
+@router.post("/intake/webhook/{slug}", auth=None, response={200: Any, 201: Any},
+             summary="Generic webhook of a customer-service system or ticket platform")
+def webhook(request: HttpRequest, slug: str) -> tuple[int, dict[str, Any]]:
+    """201 with the new ticket; 200 with the same ticket for a repeat of an idempotency key."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    body = _body(request)
+    integration = receivers.authenticate_webhook(
+        slug=slug, body=body, bearer=_bearer(request), headers=request.headers,
+        remote_addr=remote,
+    )
+    key = request.headers.get(receivers.IDEMPOTENCY_HEADER, "")[:255]
+    message = services.store_inbound(
+        integration=integration, channel=IntegrationKind.WEBHOOK, body=body,
+        content_type=request.content_type or "", remote_addr=remote,
+        headers={receivers.IDEMPOTENCY_HEADER: key} if key else {},
+    )
+    result = services.process(message=message)
+    return (201 if result["created"] else 200), {"message": message.pk, **result}

@@ -8,3 +8,10 @@ class IntakeConfig(AppConfig):
     name = "opsdesk.intake"
     label = "intake"
     verbose_name = _("Intake")
+
+    def ready(self) -> None:
+        from opsdesk.intake import receivers, services
+        from opsdesk.intake.models import IntegrationKind
+
+        services.RECEIVERS[IntegrationKind.ZABBIX] = receivers.receive_zabbix
+        services.RECEIVERS[IntegrationKind.WEBHOOK] = receivers.receive_webhook

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from opsdesk.intake import webhook, zabbix
 from opsdesk.intake.alertmanager import DEDUPE_BY, PRIORITIES
 from opsdesk.tickets.models import Ticket
 
@@ -31,7 +32,10 @@ class Integration(models.Model):
     options = models.JSONField(
         _("options"), default=dict, blank=True,
         help_text=_("Per-kind settings, e.g. {\"dedupe_by\": \"fingerprint\", "
-                    "\"auto_close_resolved\": true, \"severity_priority\": {...}}."),
+                    "\"auto_close_resolved\": true, \"severity_priority\": {...}}; for a "
+                    "generic webhook its mapping: {\"fields\": {...}, \"constants\": {...}, "
+                    "\"value_maps\": {...}, \"idempotency_key\": \"...\", "
+                    "\"signature_header\": \"...\"} (see the README)."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -56,6 +60,10 @@ class Integration(models.Model):
         if not isinstance(table, dict) or any(v not in PRIORITIES for v in table.values()):
             problems.append(_("severity_priority maps severities to one of: %s.")
                             % ", ".join(PRIORITIES))
+        if self.kind == IntegrationKind.WEBHOOK:
+            problems += webhook.mapping_problems(options)
+        if self.kind == IntegrationKind.ZABBIX:
+            problems += zabbix.option_problems(options)
         if problems:
             raise ValidationError({"options": problems})
 
@@ -82,6 +90,7 @@ class InboundMessage(models.Model):
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     remote_addr = models.CharField(_("from"), max_length=64, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
     body = models.BinaryField(_("payload"))
     status = models.CharField(
         _("status"), max_length=20, choices=InboundStatus.choices, default=InboundStatus.RECEIVED

@@ -8,6 +8,7 @@ import json
 import logging
 import secrets
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -89,13 +90,21 @@ def authenticate(*, kind: str, presented: str | None, remote_addr: str) -> Integ
 
 
 def store_inbound(*, integration: Integration | None, channel: str, body: bytes,
-                  content_type: str = "", remote_addr: str = "") -> InboundMessage:
-    """Keep the payload exactly as received, committed before anything else happens."""
+                  content_type: str = "", remote_addr: str = "",
+                  headers: dict[str, str] | None = None) -> InboundMessage:
+    """Keep the payload exactly as received, committed before anything else happens, with the
+    request headers its use depends on (an idempotency key; never a secret)."""
     with transaction.atomic():
         return InboundMessage.objects.create(
             integration=integration, channel=channel, body=body,
-            content_type=content_type[:100], remote_addr=remote_addr[:64],
+            content_type=content_type[:100], remote_addr=remote_addr[:64], headers=headers or {},
         )
+
+
+# How a decoded payload of an integration is used: (integration, payload, message) → result.
+Receiver = Callable[[Integration, Any, InboundMessage], dict[str, Any]]
+# Kinds other than Alertmanager, registered by IntakeConfig.ready().
+RECEIVERS: dict[str, Receiver] = {}
 
 
 @dataclass
@@ -145,6 +154,9 @@ def _process(message: InboundMessage) -> dict[str, Any]:
         payload = json.loads(bytes(message.body))
     except (ValueError, UnicodeDecodeError) as error:
         raise PayloadRejected(_("The payload is not valid JSON: %s") % error) from error
+    receiver = RECEIVERS.get(integration.kind)
+    if receiver is not None:
+        return receiver(integration, payload, message)
     notices = alertmanager.parse(payload, integration.options)
     return receive_alerts(integration=integration, notices=notices).as_dict()
 

@@ -79,6 +79,8 @@ DETAILS = (
     ("key", _("Status: %(status)s")),
     ("key", _("Assignee: %(assignee)s")),
     ("deadline", _("Deadline: %(deadline)s")),
+    ("declared_by", _("Declared by: %(declared_by)s")),
+    ("next_update_at", _("Next update by: %(next_update_at)s")),
     ("link", _("Open: %(link)s")),
 )
 

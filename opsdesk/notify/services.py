@@ -22,6 +22,7 @@ from opsdesk.accounts.models import User
 from opsdesk.notify.choices import ChannelKind, DeliveryStatus, NotificationKind
 from opsdesk.notify.messages import Message, render
 from opsdesk.notify.models import Channel, Delivery, Team
+from opsdesk.runtime.tasks import enqueue_with_transaction
 from opsdesk.tickets.models import Ticket, TimelineEvent
 from opsdesk.tickets.services import record_event
 
@@ -161,10 +162,7 @@ def notify(
             ticket=ticket, kind=TimelineEvent.Kind.NOTIFICATION, actor=by,
             data=_timeline_data(kind, dedupe_key, created), internal=kind not in PUBLIC_KINDS,
         )
-    ids = [row.pk for row in created]
-    # robust: failing to enqueue must not fail a request whose change is already committed;
-    # the rows stay pending and retry_due_deliveries() picks them up.
-    transaction.on_commit(partial(enqueue_deliveries, ids), robust=True)
+    enqueue_with_transaction(partial(enqueue_deliveries, [row.pk for row in created]))
     return created
 
 
@@ -176,7 +174,7 @@ def retry_delivery(*, delivery_id: int) -> Delivery:
         delivery.status = DeliveryStatus.FAILED
         delivery.next_attempt_at = timezone.now()
         delivery.save(update_fields=["status", "next_attempt_at"])
-        transaction.on_commit(partial(enqueue_deliveries, [delivery.pk]), robust=True)
+        enqueue_with_transaction(partial(enqueue_deliveries, [delivery.pk]))
     return delivery
 
 

@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Count, F, Max, Q, QuerySet
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from opsdesk.accounts.models import Module, ModuleSupport, User
 from opsdesk.accounts.roles import Role
 from opsdesk.routing.models import DutyShift, RoutingRule
+from opsdesk.runtime import config
 from opsdesk.tickets.choices import Status
 
 CLOSED = (Status.CLOSED, Status.ARCHIVED)
 
 
-def enabled_rules() -> QuerySet[RoutingRule]:
-    rules = RoutingRule.objects.filter(enabled=True)
-    return rules.prefetch_related("modules").select_related("user")
+def enabled_rules() -> list[RoutingRule]:
+    """The enabled rules in order, their modules loaded (kept in memory: opsdesk.runtime.config)."""
+    return config.cached("routing_rules", _load_enabled_rules)
+
+
+def _load_enabled_rules() -> list[RoutingRule]:
+    return list(RoutingRule.objects.filter(enabled=True).prefetch_related("modules"))
 
 
 def shift_at(at: datetime | None = None) -> DutyShift | None:
@@ -31,12 +37,35 @@ def shift_at(at: datetime | None = None) -> DutyShift | None:
     )
 
 
+@dataclass(frozen=True)
+class _Roster:
+    """The shifts around one day, newest start first, and who stands in without a shift."""
+
+    shifts: list[DutyShift]
+    stand_in: User | None
+
+    def engineer_at(self, at: datetime) -> User | None:
+        for shift in self.shifts:
+            if shift.starts_at <= at < shift.ends_at:
+                return shift.engineer
+        return self.stand_in
+
+
+def _load_roster(day: date) -> _Roster:
+    start = datetime.combine(day, time(), tzinfo=UTC) - timedelta(days=1)
+    shifts = DutyShift.objects.select_related("engineer").filter(
+        starts_at__lt=start + timedelta(days=3), ends_at__gt=start
+    )
+    stand_in = User.objects.filter(is_active=True, groups__name=Role.DUTY).order_by("pk").first()
+    return _Roster(list(shifts.order_by("-starts_at")), stand_in)
+
+
 def duty_engineer_at(at: datetime | None = None) -> User | None:
-    """The engineer on the current shift; without a roster entry, any active duty engineer."""
-    shift = shift_at(at)
-    if shift is not None:
-        return shift.engineer
-    return User.objects.filter(is_active=True, groups__name=Role.DUTY).order_by("pk").first()
+    """The engineer on the shift at ``at``; without a roster entry, any active duty engineer.
+    The roster around that day is kept in memory (opsdesk.runtime.config)."""
+    at = at or timezone.now()
+    day = at.astimezone(UTC).date()
+    return config.cached(f"duty_roster:{day}", lambda: _load_roster(day)).engineer_at(at)
 
 
 def support_candidates(module: Module, problem_type: str) -> list[User]:

@@ -27,7 +27,8 @@ def rule_matches(rule: RoutingRule, ticket: Ticket) -> bool:
 def pick_assignee(rule: RoutingRule, ticket: Ticket) -> User | None:
     """Who ``rule`` gives ``ticket`` to, or None when nobody fits (the duty engineer triages)."""
     if rule.assign_to == AssignTo.USER:
-        return rule.user
+        # Fetched now, not kept with the cached rule: the person may have left since.
+        return User.objects.filter(pk=rule.user_id or 0, is_active=True).first()
     if ticket.module is None:
         return None
     if rule.assign_to == AssignTo.MODULE_OWNER:

@@ -1,5 +1,6 @@
 """Periodic jobs the worker runs beside the task queue: safety sweeps that catch whatever a
-timer missed (a task lost with a crashed process, a clock changed while the worker was down)."""
+timer missed (a task lost with a crashed process, a clock changed while the worker was down),
+and the inspection scheduler."""
 
 from __future__ import annotations
 
@@ -21,12 +22,14 @@ class Job:
 
 
 def default_jobs() -> list[Job]:
+    from opsdesk.inspections.services import run_periodic_checks
     from opsdesk.notify.tasks import retry_due_deliveries
     from opsdesk.sla.services import sweep
 
     return [
         Job("sla-sweep", 30, sweep),
         Job("notify-retry", 60, retry_due_deliveries),
+        Job("inspections", 30, run_periodic_checks),
     ]
 
 

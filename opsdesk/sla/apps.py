@@ -12,3 +12,8 @@ class SlaConfig(AppConfig):
         from opsdesk.tickets.hooks import on_ticket_change
 
         on_ticket_change(move_clocks)
+
+        from opsdesk.runtime import config
+        from opsdesk.sla.models import BusinessCalendar, CalendarOverride, SlaPolicy
+
+        config.watch(SlaPolicy, BusinessCalendar, CalendarOverride)

@@ -200,6 +200,10 @@ class Clock(models.Model):
             models.Index(fields=["breach_at", "ticket"], name="sla_breach"),
             models.Index(fields=["warn_at"], name="sla_warn"),
             models.Index(fields=["next_check_at"], name="sla_next_check"),
+            # Dashboards: the clocks stopped in a date range (response and resolution times,
+            # compliance).
+            models.Index(fields=["responded_at"], name="sla_responded"),
+            models.Index(fields=["resolved_at"], name="sla_resolved"),
         ]
 
     def __str__(self) -> str:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
-
+from opsdesk.runtime import config
 from opsdesk.sla import clocks
 from opsdesk.sla.calendars import DayClassifier, WorkCalendar, WorkingTime, work_calendar
 from opsdesk.sla.models import BusinessCalendar, Clock, OverrideKind, SlaPolicy
@@ -19,6 +18,10 @@ def get_work_calendar(*, calendar: BusinessCalendar) -> WorkCalendar:
     Calendars with the same rules share one ``WorkCalendar`` (and its year tables), so
     computing many deadlines costs one query per call and no rebuilding.
     """
+    return config.cached(f"work_calendar:{calendar.pk}", lambda: _load_work_calendar(calendar))
+
+
+def _load_work_calendar(calendar: BusinessCalendar) -> WorkCalendar:
     overrides = list(calendar.overrides.values_list("date", "kind"))
     hours = WorkingTime(
         tz=ZoneInfo(calendar.time_zone),
@@ -40,15 +43,19 @@ def get_work_calendar(*, calendar: BusinessCalendar) -> WorkCalendar:
 
 def policy_for(ticket: Ticket) -> SlaPolicy | None:
     """The first enabled policy (by order) whose non-empty conditions all match ``ticket``."""
-    policies = (
-        SlaPolicy.objects.filter(enabled=True)
-        .filter(Q(priority__isnull=True) | Q(priority=ticket.priority))
-        .filter(Q(source_kind="") | Q(source_kind=ticket.source_kind))
-        .filter(Q(module__isnull=True) | Q(module_id=ticket.module_id))
-        .select_related("calendar")
-        .order_by("order", "id")
-    )
-    return policies.first()
+    for policy in config.cached("sla_policies", _load_policies):
+        if (
+            policy.priority in (None, ticket.priority)
+            and policy.source_kind in ("", ticket.source_kind)
+            and policy.module_id in (None, ticket.module_id)
+        ):
+            return policy
+    return None
+
+
+def _load_policies() -> list[SlaPolicy]:
+    policies = SlaPolicy.objects.filter(enabled=True).select_related("calendar")
+    return list(policies.order_by("order", "id"))
 
 
 def sla_summary(clock: Clock | None, now: datetime) -> dict[str, object]:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
 from django_tasks import task
+
+from opsdesk.runtime.tasks import enqueue_with_transaction
 
 
 @task()
@@ -19,5 +20,5 @@ def check_ticket_sla(ticket_id: int) -> int:
 
 
 def schedule_check(*, ticket_id: int, at: datetime) -> None:
-    """Enqueue the timer once the clock change is committed."""
-    transaction.on_commit(lambda: check_ticket_sla.using(run_after=at).enqueue(ticket_id))
+    """Enqueue the timer with the clock change."""
+    enqueue_with_transaction(lambda: check_ticket_sla.using(run_after=at).enqueue(ticket_id))

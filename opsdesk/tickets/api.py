@@ -97,7 +97,10 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> tuple[int, Ticket]
     default_channel = Channel.WEB if getattr(request, "via_session", False) else Channel.API
     data["channel"] = data.get("channel") or default_channel
     ticket = services.create_ticket(by=user, submitter=submitter, **data)
-    return 201, _reload(user, ticket)
+    # The service's ticket already holds what the answer shows (assignee, module, SLA clock
+    # set by the hooks), so it is not read back; a new ticket has no collaborators yet.
+    ticket._prefetched_objects_cache = {"collaborators": ticket.collaborators.none()}  # type: ignore[attr-defined]
+    return 201, _detail(user, ticket)
 
 
 @router.get("/tickets", response=TicketPage, summary="List tickets (keyset pages)")

@@ -65,6 +65,7 @@ class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
     API = "api", _("API")
     CUSTOMER_SERVICE = "customer_service", _("Customer-service system")
+    TICKET_PLATFORM = "ticket_platform", _("Ticket platform")
     ALERTMANAGER = "alertmanager", _("Prometheus Alertmanager")
     ZABBIX = "zabbix", _("Zabbix")
     INSPECTION = "inspection", _("Inspection")

@@ -32,6 +32,10 @@ def workflow_as_data() -> dict[str, Any]:
                     for n in t.requires
                 ],
                 "accepts": [fld.name for fld in t.accepts],
+                "forces": [
+                    {"field": rule.field.name, "value": rule.value, "when": str(rule.why)}
+                    for rule in t.forces
+                ],
                 "gate": t.gate.__name__ if t.gate else None,
                 "effects": [e.__name__ for e in t.effects],
                 "help": str(t.help),
@@ -47,18 +51,19 @@ def workflow_as_markdown() -> str:
         "",
         "Generated from `opsdesk/tickets/workflow.py` by `opsdesk workflow_docs`; do not edit.",
         "",
-        "| action | from | to | who | requires | accepts | gate / effects |",
-        "|---|---|---|---|---|---|---|",
+        "| action | from | to | who | requires | accepts | forces | gate / effects |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for t in workflow.TRANSITIONS:
         requires = ", ".join(
             f"{n.field.name} ({n.why})" if n.why else n.field.name for n in t.requires
         )
+        forces = ", ".join(f"{r.field.name} = {r.value} ({r.why})" for r in t.forces)
         extras = [t.gate.__name__] if t.gate else []
         extras += [e.__name__ for e in t.effects]
         lines.append(
             f"| `{t.name}` {t.label} | {', '.join(t.sources)} | {_target(t)} "
             f"| {describe_actors(t.by)} | {requires} | {', '.join(x.name for x in t.accepts)} "
-            f"| {', '.join(extras)} |"
+            f"| {forces} | {', '.join(extras)} |"
         )
     return "\n".join(lines) + "\n"

@@ -36,16 +36,20 @@ def is_code_fix(ticket: Ticket, values: dict[str, Any]) -> bool:
     return values.get("plan_kind") == PlanKind.CODE_FIX
 
 
+def is_cross_department(ticket: Ticket, values: dict[str, Any]) -> bool:
+    return ticket.source_kind == SourceKind.CROSS_DEPARTMENT
+
+
 def is_delivery(ticket: Ticket, values: dict[str, Any]) -> bool:
     return (
         values.get("plan_kind") == PlanKind.REQUIREMENT_DELIVERY
-        or ticket.source_kind == SourceKind.CROSS_DEPARTMENT
+        or is_cross_department(ticket, values)
     )
 
 
 def record_plan(ctx: ActionContext) -> None:
-    """Store the proposed plan as a new version; its risk flags cannot be talked down:
-    a code fix changes code, and a cross-department request needs another department."""
+    """Store the proposed plan as a new version, with the risk flags the table's ``forces``
+    have already settled."""
     v = ctx.values
     assert ctx.actor is not None, "a plan is always written by a person"
     previous = Plan.objects.filter(ticket=ctx.ticket).aggregate(n=Max("number"))["n"] or 0
@@ -57,10 +61,9 @@ def record_plan(ctx: ActionContext) -> None:
         fix_version=v.get("fix_version") or "",
         release_at=v.get("release_at"),
         delivery_schedule=v.get("delivery_schedule") or "",
-        changes_code=bool(v.get("changes_code")) or v["plan_kind"] == PlanKind.CODE_FIX,
+        changes_code=bool(v.get("changes_code")),
         major_environment_change=bool(v.get("major_environment_change")),
-        needs_other_department=bool(v.get("needs_other_department"))
-        or ctx.ticket.source_kind == SourceKind.CROSS_DEPARTMENT,
+        needs_other_department=bool(v.get("needs_other_department")),
         created_by=ctx.actor,
         created_at=ctx.now,
     )

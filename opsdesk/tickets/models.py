@@ -117,6 +117,10 @@ class Ticket(models.Model):
             models.Index(fields=["module", "status", "id"], name="ticket_module"),
             models.Index(fields=["submitter", "id"], name="ticket_submitter"),
             models.Index(fields=["source_kind", "id"], name="ticket_source"),
+            # Dashboards: the tickets submitted in a date range, counted by day and source
+            # from the index alone.
+            models.Index(fields=["submitted_at", "source_kind", "module"],
+                         name="ticket_submitted"),
         ]
 
     def __str__(self) -> str:
@@ -270,6 +274,8 @@ class TimelineEvent(models.Model):
         NOTIFICATION = "notification", _("Notification")
         ALERT = "alert", _("Alert occurrence")
         ATTACHMENT = "attachment", _("Attachment")
+        EMERGENCY = "emergency", _("Emergency declared")
+        STATUS_UPDATE = "status_update", _("Status update")
         RATING = "rating", _("Support rated")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="timeline")

@@ -7,6 +7,7 @@ urgency moves a problem one step up or down from there.
 
 from __future__ import annotations
 
+from opsdesk.runtime import config
 from opsdesk.tickets.choices import Impact, Priority, Urgency
 from opsdesk.tickets.models import PriorityRule
 
@@ -23,11 +24,12 @@ DEFAULT_MATRIX: dict[Impact, dict[Urgency, Priority]] = {
 
 def priority_for(*, impact: str, urgency: str) -> Priority:
     """The priority the matrix gives; an admin-edited cell wins over the default."""
-    stored = (
-        PriorityRule.objects.filter(impact=impact, urgency=urgency)
-        .values_list("priority", flat=True)
-        .first()
-    )
+    stored = config.cached("priority_matrix", _edited_cells).get((impact, urgency))
     if stored is not None:
         return Priority(stored)
     return DEFAULT_MATRIX[Impact(impact)][Urgency(urgency)]
+
+
+def _edited_cells() -> dict[tuple[str, str], int]:
+    rows = PriorityRule.objects.order_by("-id").values_list("impact", "urgency", "priority")
+    return {(impact, urgency): priority for impact, urgency, priority in rows}

@@ -50,6 +50,8 @@ CREATE_TEXT_FIELDS = (
     "description", "steps_to_reproduce", "error_message", "impact_scope",
     "alert_host", "alert_rule", "alert_level", "alert_symptom",
 )
+# Sources anyone may file for themselves; the others are filed by staff or by opsdesk.
+SELF_SERVICE_SOURCES = frozenset({SourceKind.USER_REPORT, SourceKind.CROSS_DEPARTMENT})
 
 
 def record_event(
@@ -82,8 +84,8 @@ def create_ticket(
     source_kind: str = SourceKind.USER_REPORT, channel: str = Channel.API,
     submitter: User | None = None, submitter_name: str = "", submitter_department: str = "",
     submitter_contact: str = "", priority: str | None = None, module: str | None = None,
-    occurred_at: datetime | None = None, alert_at: datetime | None = None,
-    submitted_at: datetime | None = None, **text: str,
+    problem_type: str | None = None, occurred_at: datetime | None = None,
+    alert_at: datetime | None = None, submitted_at: datetime | None = None, **text: str,
 ) -> Ticket:
     """Register a problem. Priority comes from the impact × urgency matrix unless department
     staff set it; only staff may file for someone else or from a non-user source. ``by`` is
@@ -92,7 +94,7 @@ def create_ticket(
     if unknown:
         raise InvalidField(_("Unknown fields: %s.") % ", ".join(sorted(unknown)))
     is_staff = by is None or by.is_department_staff
-    if not is_staff and (submitter not in (None, by) or source_kind != SourceKind.USER_REPORT):
+    if not is_staff and (submitter not in (None, by) or source_kind not in SELF_SERVICE_SOURCES):
         raise PermissionRefused(_("Only department staff may file on behalf of others."))
     if not title.strip():
         raise InvalidField(_("The title is required."), field="title")
@@ -119,6 +121,7 @@ def create_ticket(
         priority=f.PRIORITY.parse(priority) or priority_for(**{
             "impact": values["impact"], "urgency": values["urgency"]}),
         module=f.MODULE.parse(module),
+        problem_type=f.PROBLEM_TYPE.parse(problem_type) or "",
         **values,
         **{name: value.strip() for name, value in text.items()},
     )
@@ -153,6 +156,26 @@ def _lock(ticket_id: int, version: int | None) -> Ticket:
             % {"key": ticket.key, "theirs": ticket.version, "yours": version},
             current_version=ticket.version,
         )
+    return ticket
+
+
+@transaction.atomic
+def declare_emergency(*, ticket_id: int, by: User, reason: str) -> Ticket:
+    """Make an open ticket urgent because ``by`` declared an emergency on it, with the reason
+    on the timeline. Who may declare is the emergencies app's rule; it checks before calling."""
+    ticket = _lock(ticket_id, None)
+    _require_view(by, ticket)
+    _require_writable(ticket)
+    if not reason.strip():
+        raise InvalidField(_("The reason is required."), field="reason")
+    changed = _apply(ticket, {"priority": Priority.URGENT})
+    _save(ticket)
+    now = timezone.now()
+    data: dict[str, Any] = {"reason": reason.strip(), "source_kind": ticket.source_kind}
+    if changed:
+        data["changed"] = changed
+    record_event(ticket=ticket, kind=Kind.EMERGENCY, actor=by, data=data, at=now)
+    run_hooks(TicketChange(ticket, by, "emergency", ticket.status, ticket.status, changed, now))
     return ticket
 
 
@@ -222,6 +245,8 @@ def do_transition(
             % {"who": policy.describe_actors(transition.by), "action": transition.label},
         )
     values = _parse({fld.name: fld for fld in transition.fields}, fields or {})
+    forced = [rule for rule in transition.forces if rule.when(ticket, values)]
+    values.update({rule.field.name: rule.value for rule in forced})
     by_target = {t: {} for t in f.Target}  # type: dict[f.Target, dict[str, Any]]
     for fld in transition.fields:
         if fld.name in values and values[fld.name] is not None:
@@ -252,6 +277,8 @@ def do_transition(
     ticket.status = target
     _save(ticket)
     data = {"action": action, "from": source, "to": target, **ctx.event_data}
+    if forced:
+        data["forced"] = sorted({rule.field.name for rule in forced})
     if changed:
         data["changed"] = changed
     data.update(by_target[f.Target.EVENT])

@@ -57,6 +57,21 @@ def need(
     return Need(field, when, why, given)
 
 
+@dataclass(frozen=True)
+class Force:
+    """A field the action sets to ``value`` when ``when`` holds, whatever the caller sent:
+    a risk the procedure names cannot be talked down."""
+
+    field: f.Field
+    value: Any
+    when: Condition
+    why: Promise
+
+
+def force(field: f.Field, value: Any, when: Condition, why: Promise) -> Force:
+    return Force(field, value, when, why)
+
+
 # ``target`` is a status, STAY (the action keeps the status) or PREVIOUS (back from waiting).
 STAY = "stay"
 PREVIOUS = "previous"
@@ -71,6 +86,7 @@ class Transition:
     by: frozenset[Actor]
     requires: tuple[Need, ...] = ()
     accepts: tuple[f.Field, ...] = ()
+    forces: tuple[Force, ...] = ()
     gate: Callable[[effects.ActionContext], S | None] | None = None
     effects: tuple[Callable[[effects.ActionContext], None], ...] = ()
     help: Promise | str = ""
@@ -83,6 +99,7 @@ class Transition:
 URGENT_OR_HIGH = _("for urgent and high priority")
 CODE_FIX = _("for a code fix")
 DELIVERY = _("for requirement delivery and cross-department requests")
+CROSS_DEPARTMENT = _("on every plan of a cross-department request")
 A, B, C, F = Role.DUTY, Role.OWNER, Role.SUPPORT, Role.HEAD
 ASSIGNEE, SUBMITTER = Party.ASSIGNEE, Party.SUBMITTER
 WORKING = (S.ANALYSING, S.PLANNING, S.AWAITING_APPROVAL, S.IN_PROGRESS)
@@ -94,6 +111,10 @@ PLAN_FIELDS = (
     need(f.DELIVERY_SCHEDULE, effects.is_delivery, DELIVERY),
 )
 RISK_FLAGS = (f.CHANGES_CODE, f.MAJOR_ENVIRONMENT_CHANGE, f.NEEDS_OTHER_DEPARTMENT)
+FORCED_RISKS = (
+    force(f.CHANGES_CODE, True, effects.is_code_fix, CODE_FIX),
+    force(f.NEEDS_OTHER_DEPARTMENT, True, effects.is_cross_department, CROSS_DEPARTMENT),
+)
 
 TRANSITIONS: tuple[Transition, ...] = (
     # 1. Intake and registration: the duty engineer sets the priority and the assignee.
@@ -129,7 +150,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     # 3. Handling: a plan; risky plans wait for the department head; every step on record.
     Transition(
         "propose_plan", _("Propose plan"), (S.PLANNING,), S.IN_PROGRESS, frozenset({ASSIGNEE}),
-        requires=PLAN_FIELDS, accepts=RISK_FLAGS,
+        requires=PLAN_FIELDS, accepts=RISK_FLAGS, forces=FORCED_RISKS,
         gate=effects.approval_gate, effects=(effects.record_plan,),
         help=_(
             "A plan that changes code, changes the environment in a major way or needs another "

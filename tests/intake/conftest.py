@@ -1,5 +1,5 @@
-"""An Alertmanager integration and a client that posts notifications to it the way
-Alertmanager does (``Authorization: Bearer <secret>``, a JSON body)."""
+"""Integrations (Alertmanager, generic webhook) and a client that posts to their endpoints
+the way their senders do (``Authorization: Bearer <secret>``, a JSON body)."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ URL = "/api/v1/intake/alertmanager"
 class Sender:
     """Posts to the Alertmanager endpoint with an integration's secret."""
 
-    def __init__(self, integration: Integration, secret: str) -> None:
+    def __init__(self, integration: Integration, secret: str, url: str = URL) -> None:
         self.integration = integration
         self.secret = secret
+        self.url = url
         self.client = Client(HTTP_ACCEPT_LANGUAGE="en")
 
     def post(self, payload: Any, *, secret: str | None = None, raw: bytes | None = None,
@@ -29,7 +30,7 @@ class Sender:
         body = raw if raw is not None else json.dumps(payload, ensure_ascii=False).encode()
         if headers is None:
             headers = {"Authorization": f"Bearer {secret or self.secret}"}
-        return self.client.post(URL, body, content_type="application/json", headers=headers)
+        return self.client.post(self.url, body, content_type="application/json", headers=headers)
 
     def send(self, payload: Any) -> dict[str, Any]:
         """Post and expect it accepted; the answer."""
@@ -53,3 +54,14 @@ def make_sender(db: None) -> Callable[..., Sender]:
 @pytest.fixture
 def sender(make_sender: Callable[..., Sender]) -> Sender:
     return make_sender()
+
+
+@pytest.fixture
+def make_webhook(db: None) -> Callable[..., Sender]:
+    def make(name: str = "kf-system", **options: Any) -> Sender:
+        integration, secret = services.create_integration(
+            name=name, kind=IntegrationKind.WEBHOOK, options=options
+        )
+        return Sender(integration, secret, url=f"/api/v1/intake/webhook/{name}")
+
+    return make

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -95,8 +96,25 @@ class Person:
 
 
 @pytest.fixture
-def people_at_browsers(chromium: Any, live_server: Any, request: Any) -> Iterator[Any]:
+def one_request_at_a_time(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The test database may be one in-memory SQLite connection shared by the server's
+    threads, and a page polls while another person acts: let the requests take turns."""
+    httpd = live_server.thread.httpd
+    app, lock = httpd.application, threading.Lock()
+
+    def in_turn(environ: Any, start_response: Any) -> Any:
+        with lock:
+            return list(app(environ, start_response))
+
+    monkeypatch.setattr(httpd, "application", in_turn)
+    return live_server
+
+
+@pytest.fixture
+def people_at_browsers(chromium: Any, one_request_at_a_time: Any,
+                       request: Any) -> Iterator[Any]:
     """``open(user, language)``: a signed-in Person; all closed at the end of the test."""
+    live_server = one_request_at_a_time
     shots = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
     opened: list[Person] = []
 

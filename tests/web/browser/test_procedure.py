@@ -10,7 +10,9 @@ from opsdesk.tickets.choices import Status
 from opsdesk.tickets.models import Ticket, WorkLogStep
 from tests.factories import payment_module
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Live-server tests commit for real; serialized_rollback brings back the data migrations' rows
+# (SLA policies, routing rules, the priority matrix) that earlier such tests emptied.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture

@@ -7,7 +7,9 @@ import pytest
 from opsdesk.tickets.models import Comment
 from tests.factories import TicketFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Live-server tests commit for real; serialized_rollback brings back the data migrations' rows
+# (SLA policies, routing rules, the priority matrix) that earlier such tests emptied.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 HOSTILE = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">'
 

@@ -1,0 +1,13 @@
+"""Errors of the emergencies app (answered like every other domain error)."""
+
+from opsdesk.tickets.errors import DomainError
+
+
+class AlreadyDeclared(DomainError):
+    code = "already_declared"
+    status = 409
+
+
+class NotAnEmergency(DomainError):
+    code = "not_an_emergency"
+    status = 409

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from opsdesk.reports import views
+
+app_name = "reports"
+urlpatterns = [path("", views.dashboard, name="dashboard")]

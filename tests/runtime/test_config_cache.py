@@ -1,0 +1,45 @@
+"""Configuration kept in memory follows an admin's edit, in this process and in the others."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from opsdesk.runtime import config
+from opsdesk.tickets.choices import Priority
+from opsdesk.tickets.models import PriorityRule
+from opsdesk.tickets.priority import priority_for
+
+pytestmark = pytest.mark.django_db
+
+
+def test_an_edit_here_applies_to_the_next_ticket():
+    assert priority_for(impact="none", urgency="low") == Priority.LOW
+
+    cell = PriorityRule.objects.get(impact="none", urgency="low")
+    cell.priority = Priority.MEDIUM
+    cell.save()
+
+    assert priority_for(impact="none", urgency="low") == Priority.MEDIUM
+
+
+def test_an_edit_in_another_process_applies_at_the_next_read(django_assert_num_queries):
+    assert priority_for(impact="none", urgency="low") == Priority.LOW
+    with django_assert_num_queries(1):  # only the generation check
+        priority_for(impact="none", urgency="low")
+
+    # Another process saves a rule: the row and the generation change in the database, and
+    # this process's memory is not told.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE tickets_priorityrule SET priority = %s WHERE impact = %s AND urgency = %s",
+            [int(Priority.HIGH), "none", "low"],
+        )
+    generation = config.generation()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE runtime_configgeneration SET value = value + 1 WHERE id = 1")
+        if cursor.rowcount == 0:
+            cursor.execute("INSERT INTO runtime_configgeneration (id, value) VALUES (1, 1)")
+
+    assert config.generation() == generation + 1
+    assert priority_for(impact="none", urgency="low") == Priority.HIGH
