@@ -21,8 +21,11 @@ ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "browser"
 PASSWORD = "secret-password-1"  # tests.factories.UserFactory's
 
 
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
+@pytest.fixture
+def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The browser, for one test: Playwright's sync API runs an event loop in this thread while
+    it is open, and code that checks for a running loop (async_to_sync) must not find it in the
+    tests after."""
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing: sudo apt-get install chromium"
         if os.environ.get("CI", "").lower() == "true":
@@ -32,7 +35,7 @@ def chromium() -> Iterator[Any]:
 
     # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
     # between browser steps are still plain synchronous code.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         yield browser
