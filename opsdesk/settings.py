@@ -182,6 +182,31 @@ OPSDESK_NOTIFY_RETRY_SECONDS = int(os.environ.get("OPSDESK_NOTIFY_RETRY_SECONDS"
 OPSDESK_NOTIFY_RETRY_CAP_SECONDS = int(os.environ.get("OPSDESK_NOTIFY_RETRY_CAP_SECONDS", "3600"))
 OPSDESK_NOTIFY_TIMEOUT_SECONDS = float(os.environ.get("OPSDESK_NOTIFY_TIMEOUT_SECONDS", "10"))
 
+# Mail intake. IMAP polling (`opsdesk fetchmail`, and the worker every OPSDESK_IMAP_POLL_SECONDS)
+# runs when OPSDESK_IMAP_HOST is set; the password is never logged. Security: ssl (port 993),
+# starttls or none (143). Fetched mail is moved to OPSDESK_IMAP_PROCESSED_FOLDER when set,
+# otherwise flagged \Seen, and only once its ticket is committed.
+OPSDESK_IMAP_HOST = os.environ.get("OPSDESK_IMAP_HOST", "")
+OPSDESK_IMAP_SECURITY = os.environ.get("OPSDESK_IMAP_SECURITY", "ssl").lower()
+OPSDESK_IMAP_PORT = int(
+    os.environ.get("OPSDESK_IMAP_PORT", "993" if OPSDESK_IMAP_SECURITY == "ssl" else "143")
+)
+OPSDESK_IMAP_USER = os.environ.get("OPSDESK_IMAP_USER", "")
+OPSDESK_IMAP_PASSWORD = os.environ.get("OPSDESK_IMAP_PASSWORD", "")
+OPSDESK_IMAP_FOLDER = os.environ.get("OPSDESK_IMAP_FOLDER", "INBOX")
+OPSDESK_IMAP_PROCESSED_FOLDER = os.environ.get("OPSDESK_IMAP_PROCESSED_FOLDER", "")
+OPSDESK_IMAP_POLL_SECONDS = int(os.environ.get("OPSDESK_IMAP_POLL_SECONDS", "60"))
+OPSDESK_IMAP_TIMEOUT = float(os.environ.get("OPSDESK_IMAP_TIMEOUT", "30"))
+# Who may open a ticket by mail: people with an opsdesk account (matched by address) always;
+# anyone else only from these domains (comma-separated; "*" for anyone). Mail from others is
+# quarantined for an administrator to look at.
+OPSDESK_MAIL_ALLOWED_DOMAINS = [
+    d.strip().lower() for d in os.environ.get("OPSDESK_MAIL_ALLOWED_DOMAINS", "").split(",")
+    if d.strip()
+]
+# A message larger than this is refused whole (mailgate exits 65, fetchmail leaves it unread).
+OPSDESK_MAIL_MAX_BYTES = int(os.environ.get("OPSDESK_MAIL_MAX_BYTES", str(64 << 20)))
+
 # The human-readable ticket key is this prefix and the ticket's number: OPS-1042.
 OPSDESK_TICKET_KEY_PREFIX = os.environ.get("OPSDESK_TICKET_KEY_PREFIX", "OPS")
 OPSDESK_PAGE_SIZE_MAX = 200

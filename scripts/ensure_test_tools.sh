@@ -10,6 +10,7 @@ TOOLS='
 prometheus-alertmanager prometheus-alertmanager alertmanager
 chromium chromium
 fonts-noto-cjk /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+dovecot-imapd dovecot
 nodejs node
 zabbix-server-pgsql zabbix_js
 node-acorn acorn

@@ -78,6 +78,14 @@ def get_user_by_ref(ref: str | int) -> User | None:
     return _one(User.objects.filter(username=ref))
 
 
+def get_user_by_email(address: str) -> User | None:
+    """The active user with this e-mail address (case-insensitive; the oldest account if
+    several share it), or None."""
+    if not address:
+        return None
+    return User.objects.filter(email__iexact=address, is_active=True).order_by("pk").first()
+
+
 def get_module_by_ref(ref: str | int) -> Module | None:
     """A module by id, code or name (a code match wins over a name match)."""
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):

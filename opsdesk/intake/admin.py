@@ -10,7 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from opsdesk.intake import receivers, services
+from opsdesk.intake.mail import admin as mail_admin
 from opsdesk.intake.models import Alert, InboundMessage, Integration, IntegrationKind
+from opsdesk.tickets.choices import Channel
 from opsdesk.tickets.errors import DomainError
 
 
@@ -65,6 +67,8 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("payload"))
     def payload(self, obj: InboundMessage) -> str:
+        if obj.channel == Channel.EMAIL:
+            return mail_admin.preview(bytes(obj.body))
         return bytes(obj.body).decode("utf-8", errors="replace")
 
     @admin.action(description=gettext_lazy("Replay the selected messages"))

@@ -27,3 +27,11 @@ class IntegrationDisabled(DomainError):
 class NotReplayable(DomainError):
     code = "not_replayable"
     status = 409
+
+
+class MailQuarantined(DomainError):
+    """A mail that cannot become a ticket or a comment (an unknown sender, a reply to a ticket
+    its sender may not see); kept for an administrator to inspect and replay."""
+
+    code = "mail_quarantined"
+    status = 422

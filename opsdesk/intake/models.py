@@ -77,6 +77,7 @@ class InboundStatus(models.TextChoices):
     PROCESSED = "processed", _("Processed")
     REJECTED = "rejected", _("Rejected")
     FAILED = "failed", _("Failed")
+    QUARANTINED = "quarantined", _("Quarantined")
 
 
 class InboundMessage(models.Model):
@@ -133,3 +134,7 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return self.identity
+
+
+# Mail's own model lives with the mail code; importing it here registers it with the app.
+from opsdesk.intake.mail.models import MailMessage as MailMessage  # noqa: E402

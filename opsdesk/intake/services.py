@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from opsdesk.accounts.selectors import get_module_by_ref
 from opsdesk.intake import alertmanager
 from opsdesk.intake.errors import BadSecret, IntegrationDisabled, NotReplayable, PayloadRejected
+from opsdesk.intake.mail import services as mail
 from opsdesk.intake.models import Alert, InboundMessage, InboundStatus, Integration
 from opsdesk.tickets import services as tickets
 from opsdesk.tickets.choices import Channel, SourceKind, Status
@@ -322,6 +323,8 @@ def replay(*, message_id: int) -> dict[str, Any]:
         if message.status == InboundStatus.PROCESSED:
             raise NotReplayable(_("Message #%s was already processed.") % message.pk)
         try:
+            if message.channel == Channel.EMAIL:
+                return mail.process_message(message=message)
             return process(message=message)
         except Exception as error:  # its mark (rejected, failed) commits with this block
             failure = error

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import close_old_connections
 
 log = logging.getLogger(__name__)
@@ -23,14 +24,18 @@ class Job:
 
 def default_jobs() -> list[Job]:
     from opsdesk.inspections.services import run_periodic_checks
+    from opsdesk.intake.mail.imap import fetch_mail
     from opsdesk.notify.tasks import retry_due_deliveries
     from opsdesk.sla.services import sweep
 
-    return [
+    jobs = [
         Job("sla-sweep", 30, sweep),
         Job("notify-retry", 60, retry_due_deliveries),
         Job("inspections", 30, run_periodic_checks),
     ]
+    if settings.OPSDESK_IMAP_HOST:
+        jobs.append(Job("fetchmail", settings.OPSDESK_IMAP_POLL_SECONDS, fetch_mail))
+    return jobs
 
 
 def run_forever(stop: threading.Event, jobs: list[Job] | None = None) -> None:

@@ -204,7 +204,10 @@ class WorkLogStep(models.Model):
 
 class Comment(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # None for someone outside opsdesk (an external submitter replying by mail), named below.
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", null=True,
+                               blank=True)
+    author_name = models.CharField(_("from"), max_length=255, blank=True)
     body = models.TextField(_("comment"))
     internal = models.BooleanField(_("internal note"), default=False)
     created_at = models.DateTimeField(default=timezone.now)

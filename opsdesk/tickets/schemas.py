@@ -260,12 +260,17 @@ class CommentOut(Schema):
     id: int
     body: str
     internal: bool
-    author: UserRef
+    author: UserRef | None
+    author_name: str
     created_at: datetime
 
     @staticmethod
     def resolve_author(obj: Any) -> dict[str, Any] | None:
         return UserRef.of(obj.author)
+
+    @staticmethod
+    def resolve_author_name(obj: Any) -> str:
+        return str(obj.author_name or obj.author or "")
 
 
 class AttachmentOut(Schema):

@@ -385,26 +385,32 @@ def add_work_log_step(
 
 
 @transaction.atomic
-def add_comment(*, ticket_id: int, by: User, body: str, internal: bool = False) -> Comment:
+def add_comment(*, ticket_id: int, by: User | None, body: str, internal: bool = False,
+                author_name: str = "") -> Comment:
     """Comment on a ticket. Internal notes are for staff only; a submitter's reply to a
-    question resumes the ticket from waiting."""
+    question resumes the ticket from waiting. ``by`` is None for the ticket's external
+    submitter, who has no account (a reply by mail, whose sender mail intake verified against
+    the ticket's contact), named by ``author_name``."""
     ticket = _lock(ticket_id, None)
-    _require_view(by, ticket)
+    if by is not None:
+        _require_view(by, ticket)
+    elif not author_name.strip() or internal:
+        raise InvalidField(_("A comment from outside opsdesk needs its author's name and "
+                             "cannot be internal."), field="author_name")
     _require_writable(ticket)
     if not body.strip():
         raise InvalidField(_("The comment is empty."), field="body")
-    if internal and not by.has_role(*STAFF_ROLES):
+    if internal and by is not None and not by.has_role(*STAFF_ROLES):
         raise PermissionRefused(_("Only department staff may write internal notes."))
-    comment = Comment.objects.create(ticket=ticket, author=by, body=body, internal=internal)
-    record_event(
-        ticket=ticket, kind=Kind.COMMENT, actor=by, internal=internal, at=comment.created_at,
-        data={"comment": comment.pk, "body": body, "internal": internal},
-    )
-    if (
-        not internal
-        and ticket.status == workflow.S.WAITING
-        and ticket.submitter_id == by.pk
-    ):
+    comment = Comment.objects.create(ticket=ticket, author=by, body=body, internal=internal,
+                                     author_name=author_name.strip()[:255])
+    data = {"comment": comment.pk, "body": body, "internal": internal}
+    if by is None:
+        data["from"] = comment.author_name
+    record_event(ticket=ticket, kind=Kind.COMMENT, actor=by, internal=internal,
+                 at=comment.created_at, data=data)
+    from_submitter = ticket.submitter_id == by.pk if by is not None else True
+    if not internal and ticket.status == workflow.S.WAITING and from_submitter:
         ticket = do_transition(ticket_id=ticket.pk, action="resume", by=by, version=None)
     run_hooks(TicketChange(ticket, by, "comment", ticket.status, ticket.status,
                            {"public": not internal}, comment.created_at))

@@ -1,0 +1,260 @@
+"""Every write of mail intake. A message is stored raw and committed first; then, in one
+transaction with its "processed" mark, it becomes a ticket (a new problem), a comment (a reply
+from someone allowed to comment), or nothing (a machine's mail, a duplicate). What cannot be
+used is quarantined with the reason, for an administrator to inspect and replay."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from opsdesk.accounts.models import User
+from opsdesk.accounts.selectors import get_user_by_email
+from opsdesk.intake.errors import MailQuarantined
+from opsdesk.intake.mail.models import MailMessage, MailOutcome
+from opsdesk.intake.mail.parsing import MailAttachment, ParsedMail, parse
+from opsdesk.intake.mail.replies import answered_ticket_number, reply_text, strip_prefixes
+from opsdesk.intake.models import InboundMessage, InboundStatus
+from opsdesk.tickets import selectors as ticket_selectors
+from opsdesk.tickets import services as tickets
+from opsdesk.tickets.choices import Channel, Impact, Urgency
+from opsdesk.tickets.errors import AttachmentTooLarge, DomainError
+from opsdesk.tickets.models import Comment, Ticket, TimelineEvent
+
+log = logging.getLogger(__name__)
+
+CHANNEL = Channel.EMAIL
+CONTENT_TYPE = "message/rfc822"
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What became of one message: the stored row and the result (or the quarantine reason)."""
+
+    message: InboundMessage
+    result: dict[str, Any]
+
+    @property
+    def status(self) -> str:
+        return self.message.status
+
+
+def store(*, raw: bytes, source: str) -> InboundMessage:
+    """Keep the message exactly as received, committed before anything else happens."""
+    with transaction.atomic():
+        return InboundMessage.objects.create(
+            integration=None, channel=CHANNEL, body=raw, content_type=CONTENT_TYPE,
+            remote_addr=source[:64],
+        )
+
+
+def receive(*, raw: bytes, source: str) -> Delivered:
+    """Store a message and use it; see receive_many."""
+    return receive_many([raw], source=source)[0]
+
+
+def receive_many(raws: Sequence[bytes], *, source: str) -> list[Delivered]:
+    """Store messages exactly as received and use them, in one transaction: each is committed,
+    with what became of it, before the sender is answered (the mail server's exit status, the
+    IMAP mark); a crash before the commit answers nothing, so the sender tries again. Never
+    raises for a message's content: a problem ends as a quarantined or failed message, kept
+    for replay."""
+    mails = [_parse_or_none(raw) for raw in raws]  # before taking SQLite's write lock
+    delivered = []
+    with transaction.atomic():
+        for raw, mail in zip(raws, mails, strict=True):
+            message = InboundMessage.objects.create(
+                integration=None, channel=CHANNEL, body=raw, content_type=CONTENT_TYPE,
+                remote_addr=source[:64],
+            )
+            try:
+                result = process_message(message=message, mail=mail)
+            except DomainError as error:
+                result = {"quarantined": error.message}
+            except Exception as error:  # recorded on the message as failed; kept for replay
+                log.exception("mail intake: message #%s failed", message.pk)
+                result = {"failed": f"{type(error).__name__}: {error}"}
+            delivered.append(Delivered(message, result))
+    return delivered
+
+
+def _parse_or_none(raw: bytes) -> ParsedMail | None:
+    try:
+        return parse(raw)
+    except Exception:  # parsed again in process_message, where the failure is recorded
+        return None
+
+
+def quarantine_oversized(*, size: int, source: str, head: bytes) -> Delivered:
+    """Record a message too large to take (its first bytes only), for an administrator to see;
+    the whole message stays where it came from."""
+    message = store(raw=head, source=source)
+    problem = _("The message is %(size)d bytes, more than OPSDESK_MAIL_MAX_BYTES (%(limit)d); "
+                "only its first %(kept)d bytes are kept here, the whole message stays at "
+                "%(source)s.") % {"size": size, "limit": settings.OPSDESK_MAIL_MAX_BYTES,
+                                  "kept": len(head), "source": source}
+    _finish(message, InboundStatus.QUARANTINED, error=problem)
+    return Delivered(message, {"quarantined": problem})
+
+
+def process_message(*, message: InboundMessage, mail: ParsedMail | None = None
+                    ) -> dict[str, Any]:
+    """Use a stored message (``mail`` is its content, when already parsed). Its effects and
+    its mark commit together, so a crash leaves it either wholly used or still "received".
+    MailQuarantined (marked quarantined) and any other error (marked failed) are re-raised
+    after the mark is saved."""
+    message.attempts += 1
+    try:
+        with transaction.atomic():
+            result = _use(mail or parse(bytes(message.body)), message)
+            _finish(message, InboundStatus.PROCESSED, result=result)
+    except MailQuarantined as error:
+        log.info("mail intake: message #%s quarantined: %s", message.pk, error.message)
+        _finish(message, InboundStatus.QUARANTINED, error=error.message)
+        raise
+    except Exception as error:
+        _finish(message, InboundStatus.FAILED, error=f"{type(error).__name__}: {error}")
+        raise
+    return result
+
+
+def _finish(message: InboundMessage, status: str, *, error: str = "",
+            result: dict[str, Any] | None = None) -> None:
+    message.status, message.error = status, error
+    message.result = result or {}
+    message.processed_at = timezone.now()
+    message.save(update_fields=["status", "error", "result", "processed_at", "attempts"])
+
+
+def _use(mail: ParsedMail, message: InboundMessage) -> dict[str, Any]:
+    record = _claim(mail, message)
+    if record is None:
+        first = MailMessage.objects.select_related("ticket").get(identity=mail.identity)
+        return {"duplicate_of": first.inbound_id,
+                "ticket": first.ticket.key if first.ticket else None}
+    if mail.automatic:
+        record.outcome = MailOutcome.IGNORED
+        record.save(update_fields=["outcome"])
+        return {"ignored": mail.automatic}
+    if not mail.sender_email or "@" not in mail.sender_email:
+        raise MailQuarantined(_("The message has no sender address."))
+    sender = get_user_by_email(mail.sender_email)
+    number = answered_ticket_number(mail.subject, mail.references)
+    if number is not None:
+        return _comment(mail, record, sender, number)
+    return _open_ticket(mail, record, sender)
+
+
+def _claim(mail: ParsedMail, message: InboundMessage) -> MailMessage | None:
+    """This message's record, or None when a message with its identity was used before. The
+    unique identity makes a concurrent twin wait for this transaction, then find it."""
+    try:
+        with transaction.atomic():
+            return MailMessage.objects.create(
+                inbound=message, identity=mail.identity, message_id=mail.message_id[:255],
+                sender=mail.sender_email[:255], subject=mail.subject[:255],
+                outcome=MailOutcome.TICKET,
+            )
+    except IntegrityError:
+        return None
+
+
+def _sender_label(mail: ParsedMail) -> str:
+    if mail.sender_name and mail.sender_name.lower() != mail.sender_email:
+        return f"{mail.sender_name} <{mail.sender_email}>"
+    return mail.sender_email
+
+
+def may_open_tickets(address: str) -> bool:
+    """Whether someone without an account may open a ticket by mail from ``address``."""
+    allowed = settings.OPSDESK_MAIL_ALLOWED_DOMAINS
+    domain = address.rpartition("@")[2].lower()
+    return "*" in allowed or domain in allowed
+
+
+def _open_ticket(mail: ParsedMail, record: MailMessage, sender: User | None) -> dict[str, Any]:
+    if sender is None and not may_open_tickets(mail.sender_email):
+        raise MailQuarantined(
+            _("%(sender)s has no opsdesk account and the domain is not allowed to open "
+              "tickets by mail (OPSDESK_MAIL_ALLOWED_DOMAINS).") % {"sender": mail.sender_email}
+        )
+    title = strip_prefixes(mail.subject).strip() or _("(no subject)")
+    ticket = tickets.create_ticket(
+        by=None, title=title[:200], impact=Impact.FEW_USERS, urgency=Urgency.NORMAL,
+        channel=CHANNEL, submitter=sender,
+        submitter_name=("" if sender else (mail.sender_name or mail.sender_email))[:100],
+        submitter_contact=("" if sender else mail.sender_email)[:200],
+        description=mail.text,
+    )
+    record.ticket = ticket
+    record.save(update_fields=["ticket"])
+    skipped = _attach(ticket, mail.attachments, sender, comment=None)
+    return {"ticket": ticket.key, "attachments": len(mail.attachments) - len(skipped),
+            "skipped_attachments": skipped}
+
+
+def _may_comment(sender: User | None, address: str, ticket: Ticket) -> bool:
+    """The submitter, staff who see the ticket, its assignee and collaborators may; an
+    external submitter (no account) from the address the ticket was opened with."""
+    if sender is not None:
+        return ticket_selectors.visible_tickets(sender).filter(pk=ticket.pk).exists()
+    return ticket.submitter_id is None and address == ticket.submitter_contact.strip().lower()
+
+
+def _comment(mail: ParsedMail, record: MailMessage, sender: User | None,
+             number: int) -> dict[str, Any]:
+    key = f"{settings.OPSDESK_TICKET_KEY_PREFIX}-{number}"
+    ticket = (Ticket.objects.filter(pk=number)
+              .only("pk", "submitter_id", "submitter_contact").first())
+    if ticket is None or not _may_comment(sender, mail.sender_email, ticket):
+        # The same answer whether the ticket exists or not: a guessed key reveals nothing.
+        raise MailQuarantined(
+            _("%(sender)s replied to %(key)s but is not its submitter, a staff member who can "
+              "see it, its assignee or a collaborator.") % {"sender": mail.sender_email, "key": key}
+        )
+    body = reply_text(mail.text)
+    if not body:
+        names = ", ".join(a.name for a in mail.attachments)
+        if not names:
+            raise MailQuarantined(_("The reply to %s is empty.") % key)
+        body = _("Files sent by mail: %s") % names
+    try:
+        comment = tickets.add_comment(ticket_id=number, by=sender, body=body,
+                                      author_name="" if sender else _sender_label(mail))
+    except DomainError as error:  # a closed ticket, for instance
+        raise MailQuarantined(_("%(key)s: %(problem)s") % {"key": key, "problem": error.message}
+                              ) from error
+    record.outcome, record.ticket, record.comment = MailOutcome.COMMENT, ticket, comment
+    record.save(update_fields=["outcome", "ticket", "comment"])
+    skipped = _attach(ticket, mail.attachments, sender, comment=comment)
+    return {"ticket": key, "comment": comment.pk,
+            "attachments": len(mail.attachments) - len(skipped), "skipped_attachments": skipped}
+
+
+def _attach(ticket: Ticket, files: Iterable[MailAttachment], sender: User | None,
+            comment: Comment | None) -> list[str]:
+    """Store the mail's files on the ticket; one over the size limit is left out and noted on
+    the timeline. Returns the names left out."""
+    skipped = []
+    for attachment in files:
+        try:
+            tickets.add_attachment(
+                ticket_id=ticket.pk, by=sender, name=attachment.name,
+                content=attachment.content, content_type=attachment.content_type,
+                comment=comment,
+            )
+        except AttachmentTooLarge as error:
+            skipped.append(attachment.name)
+            tickets.record_event(
+                ticket=ticket, kind=TimelineEvent.Kind.ATTACHMENT, actor=None,
+                data={"skipped": attachment.name, "size": len(attachment.content),
+                      "limit": settings.OPSDESK_ATTACHMENT_MAX_BYTES, "reason": error.message},
+            )
+    return skipped
