@@ -65,6 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "opsdesk.web.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -154,6 +155,7 @@ OPSDESK_ATTACHMENT_MAX_BYTES = int(os.environ.get("OPSDESK_ATTACHMENT_MAX_BYTES"
 DATA_UPLOAD_MAX_MEMORY_SIZE = OPSDESK_ATTACHMENT_MAX_BYTES + (1 << 20)
 
 SESSION_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "opsdesk.web.views.errors.csrf_failure"
 SESSION_COOKIE_SECURE = _env_bool("OPSDESK_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
@@ -208,6 +210,8 @@ OPSDESK_MAIL_MAX_BYTES = int(os.environ.get("OPSDESK_MAIL_MAX_BYTES", str(64 << 
 # The human-readable ticket key is this prefix and the ticket's number: OPS-1042.
 OPSDESK_TICKET_KEY_PREFIX = os.environ.get("OPSDESK_TICKET_KEY_PREFIX", "OPS")
 OPSDESK_PAGE_SIZE_MAX = 200
+# How often an open workspace queue asks for new tickets.
+OPSDESK_QUEUE_REFRESH_SECONDS = int(os.environ.get("OPSDESK_QUEUE_REFRESH_SECONDS", "20"))
 
 LOGGING = {
     "version": 1,

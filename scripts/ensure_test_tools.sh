@@ -4,9 +4,12 @@
 # tests that need a missing tool skip, except on CI where they fail). Quiet when all is there.
 #
 # One tool per line: the Debian package, then the commands that prove it is installed
-# (any one of them, on PATH or in /usr/bin, /usr/sbin). Add a line to add a tool.
+# (any one of them, on PATH or in /usr/bin, /usr/sbin; or an absolute path that exists).
+# Add a line to add a tool.
 TOOLS='
 prometheus-alertmanager prometheus-alertmanager alertmanager
+chromium chromium
+fonts-noto-cjk /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 dovecot-imapd dovecot
 nodejs node
 zabbix-server-pgsql zabbix_js
@@ -16,6 +19,7 @@ set -eu
 
 present() {
     for command in "$@"; do
+        case "$command" in /*) [ -e "$command" ] && return 0; continue ;; esac
         if command -v "$command" >/dev/null 2>&1 \
             || [ -x "/usr/bin/$command" ] || [ -x "/usr/sbin/$command" ]; then
             return 0

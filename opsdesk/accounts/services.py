@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import secrets
+import zoneinfo
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import ApiToken, User, hash_token
 
@@ -30,3 +34,21 @@ def grant_roles(*, user: User, roles: Iterable[str]) -> None:
     """Give ``user`` the named roles (group membership)."""
     user.groups.add(*(Group.objects.get_or_create(name=role)[0] for role in roles))
     user.__dict__.pop("roles", None)
+
+
+def set_preferences(*, user: User, language: str | None = None,
+                    time_zone: str | None = None) -> None:
+    """Remember ``user``'s language ("" follows the browser) and time zone."""
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValidationError(_("Unknown language: %s.") % language)
+    if time_zone is not None and time_zone not in zoneinfo.available_timezones():
+        raise ValidationError(_("Unknown time zone: %s.") % time_zone)
+    changed = []
+    if language is not None:
+        user.language = language
+        changed.append("language")
+    if time_zone is not None:
+        user.time_zone = time_zone
+        changed.append("time_zone")
+    if changed:
+        user.save(update_fields=changed)

@@ -92,3 +92,12 @@ def least_loaded(candidates: Iterable[User]) -> User | None:
         .order_by("open_tickets", F("last_ticket").asc(nulls_first=True), "pk")
         .first()
     )
+
+
+def shifts_between(start: datetime, end: datetime) -> list[DutyShift]:
+    """The roster's shifts overlapping [start, end), in order, with their engineers."""
+    return list(
+        DutyShift.objects.select_related("engineer", "backup")
+        .filter(starts_at__lt=end, ends_at__gt=start)
+        .order_by("starts_at")
+    )

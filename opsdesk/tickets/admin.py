@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from opsdesk.tickets.models import PriorityRule, Ticket, TimelineEvent
+from opsdesk.tickets.models import PriorityRule, SupportRating, Ticket, TimelineEvent
 
 
 class TimelineInline(admin.TabularInline):
@@ -43,3 +43,19 @@ class PriorityRuleAdmin(admin.ModelAdmin):
     list_display = ("impact", "urgency", "priority")
     list_editable = ("priority",)
     list_filter = ("impact",)
+
+
+@admin.register(SupportRating)
+class SupportRatingAdmin(admin.ModelAdmin):
+    """Submitters' ratings, to read: they are given on the ticket page, once, by the
+    submitter, and recorded on the timeline."""
+
+    list_display = ("ticket", "score", "rated_by", "created_at")
+    list_filter = ("score",)
+    list_select_related = ("ticket", "rated_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -74,6 +74,7 @@ class ListParams(Schema):
     priority: list[str] | None = None
     assignee: str | None = None
     module: str | None = None
+    problem_type: str | None = None
     source: str | None = None
     submitter: str | None = None
     text: str | None = None
@@ -106,7 +107,8 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> tuple[int, Ticket]
 def list_tickets(request: HttpRequest, params: Query[ListParams]) -> selectors.Page:
     filters = selectors.TicketFilters(
         status=params.status, priority=params.priority, assignee=params.assignee,
-        module=params.module, source_kind=params.source, submitter=params.submitter,
+        module=params.module, problem_type=params.problem_type, source_kind=params.source,
+        submitter=params.submitter,
         text=params.text, sla=params.sla,
     )
     return selectors.list_tickets(

@@ -279,6 +279,7 @@ class TimelineEvent(models.Model):
         ATTACHMENT = "attachment", _("Attachment")
         EMERGENCY = "emergency", _("Emergency declared")
         STATUS_UPDATE = "status_update", _("Status update")
+        RATING = "rating", _("Support rated")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="timeline")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -304,6 +305,29 @@ class TimelineEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise TypeError("The timeline is append-only.")
+
+
+class SupportRating(models.Model):
+    """The submitter's rating of the support they received, once per ticket, after closure."""
+
+    SCORES = range(1, 6)
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="rating")
+    rated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    score = models.PositiveSmallIntegerField(_("score"))
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5),
+                                   name="rating_score_1_to_5")
+        ]
+        verbose_name = _("support rating")
+        verbose_name_plural = _("support ratings")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.score}"
 
 
 class PriorityRule(models.Model):

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import User
+from opsdesk.accounts.roles import Role
 from opsdesk.tickets import workflow
 from opsdesk.tickets.models import Ticket
 from opsdesk.tickets.workflow import Actor, Party
@@ -56,3 +57,25 @@ def editable_fields(user: User, ticket: Ticket) -> set[str]:
         if ticket.status in edit.states and is_one_of(user, ticket, edit.by)
         for fld in edit.fields
     }
+
+
+# Who may pull developers and ops engineers into a ticket, or release them.
+COLLABORATOR_MANAGERS: frozenset[Actor] = frozenset({Party.ASSIGNEE, Role.DUTY, Role.HEAD})
+
+
+def may_manage_collaborators(user: User, ticket: Ticket) -> bool:
+    return not ticket.is_read_only and is_one_of(user, ticket, COLLABORATOR_MANAGERS)
+
+
+def is_collaborator(user: User, ticket: Ticket) -> bool:
+    return any(u.pk == user.pk for u in ticket.collaborators.all())
+
+
+def may_log_work(user: User, ticket: Ticket) -> bool:
+    """Whether ``user`` may record an executed step now (the service says why not, if not):
+    the assignee or a collaborator, while a plan is in progress."""
+    return (
+        ticket.status in workflow.EXECUTION_STATES
+        and ticket.current_plan_id is not None
+        and (ticket.assignee_id == user.pk or is_collaborator(user, ticket))
+    )

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import User
 from opsdesk.accounts.selectors import get_module_by_ref
-from opsdesk.tickets.choices import Priority
+from opsdesk.tickets.choices import Priority, Status
 from opsdesk.tickets.errors import InvalidField, NotFound
 from opsdesk.tickets.models import Attachment, Ticket, TimelineEvent
 
@@ -64,7 +64,9 @@ class TicketFilters:
     status: list[str] | None = None
     priority: list[str] | None = None
     assignee: str | None = None
+    assignee_ids: tuple[int, ...] | None = None  # any of these people (a team's queue)
     module: str | None = None
+    problem_type: str | None = None
     source_kind: str | None = None
     submitter: str | None = None
     text: str | None = None
@@ -158,8 +160,12 @@ def _apply_filters(tickets: QuerySet[Ticket], filters: TicketFilters) -> QuerySe
         tickets = tickets.filter(assignee__isnull=True)
     elif filters.assignee:
         tickets = tickets.filter(_user_q("assignee", filters.assignee))
+    if filters.assignee_ids is not None:
+        tickets = tickets.filter(assignee_id__in=filters.assignee_ids)
     if filters.submitter:
         tickets = tickets.filter(_user_q("submitter", filters.submitter))
+    if filters.problem_type:
+        tickets = tickets.filter(problem_type=filters.problem_type)
     if filters.module:
         # The module's id first: a filter on module_id walks an index in page order, where an
         # OR over the joined code and name made the database sort all the module's tickets.
@@ -196,26 +202,48 @@ def _user_q(relation: str, ref: str) -> Q:
 
 def list_tickets(
     *, user: User, filters: TicketFilters, order: str | None = None, cursor: str | None = None,
-    limit: int = 50,
+    limit: int = 50, columns: tuple[str, ...] | None = None,
 ) -> Page:
     """One page of the tickets ``user`` may read, filtered, in a stable keyset order: by
-    default newest first, and an SLA queue by due time."""
+    default newest first, and an SLA queue by due time. ``columns`` (``"module__name"`` for a
+    related one) loads only those, for a screen that shows a few: building fifty full tickets
+    and their relations costs more than the query."""
     if order is None:
         order = "due" if filters.sla else "-id"
-    columns = ORDERINGS.get(order)
-    if columns is None or (order == "due" and not filters.sla):
+    ordering = ORDERINGS.get(order)
+    if ordering is None or (order == "due" and not filters.sla):
         raise InvalidField(f"order: {order}", field="order")
     limit = max(1, min(limit, settings.OPSDESK_PAGE_SIZE_MAX))
     tickets = _apply_filters(visible_tickets(user), filters)
     if cursor:
-        tickets = tickets.filter(_after(columns, _decode_cursor(cursor, len(columns))))
+        tickets = tickets.filter(_after(ordering, _decode_cursor(cursor, len(ordering))))
+    if columns is None:
+        tickets = tickets.select_related("assignee", "module", "submitter", "sla_clock__policy")
+    else:
+        needed = {*columns, *(name for name, _desc in ordering)}
+        related = {name.rsplit("__", 1)[0] for name in needed if "__" in name}
+        tickets = tickets.select_related(*related).only(*needed)
     rows = list(
-        tickets.select_related("assignee", "module", "submitter", "sla_clock__policy")
-        .order_by(*(("-" if desc else "") + name for name, desc in columns))[: limit + 1]
+        tickets.order_by(*(("-" if desc else "") + name for name, desc in ordering))[: limit + 1]
     )
     items, more = rows[:limit], len(rows) > limit
-    next_cursor = _encode_cursor(_cursor_values(items[-1], columns)) if more else None
+    next_cursor = _encode_cursor(_cursor_values(items[-1], ordering)) if more else None
     return Page(items=items, next_cursor=next_cursor)
+
+
+def count_tickets(*, user: User, filters: TicketFilters) -> int:
+    """How many tickets ``user`` may read match ``filters`` (a queue's badge)."""
+    return _apply_filters(visible_tickets(user), filters).order_by().count()
+
+
+def awaiting_approval(*, user: User) -> list[Ticket]:
+    """Tickets whose plan waits for the department head, oldest first, with the plan."""
+    return list(
+        visible_tickets(user)
+        .filter(status=Status.AWAITING_APPROVAL)
+        .select_related("assignee", "module", "current_plan__created_by", "sla_clock__policy")
+        .order_by("id")
+    )
 
 
 def timeline(*, user: User, ticket: Ticket) -> QuerySet[TimelineEvent]:

@@ -33,7 +33,14 @@ from opsdesk.tickets.errors import (
     TransitionRefused,
 )
 from opsdesk.tickets.hooks import TicketChange, run_hooks
-from opsdesk.tickets.models import Attachment, Comment, Ticket, TimelineEvent, WorkLogStep
+from opsdesk.tickets.models import (
+    Attachment,
+    Comment,
+    SupportRating,
+    Ticket,
+    TimelineEvent,
+    WorkLogStep,
+)
 from opsdesk.tickets.priority import priority_for
 
 Kind = TimelineEvent.Kind
@@ -465,7 +472,7 @@ def set_collaborators(
     ticket = _lock(ticket_id, None)
     _require_view(by, ticket)
     _require_writable(ticket)
-    if not policy.is_one_of(by, ticket, {workflow.Party.ASSIGNEE, Role.DUTY, Role.HEAD}):
+    if not policy.is_one_of(by, ticket, policy.COLLABORATOR_MANAGERS):
         raise PermissionRefused(_("Only the assignee, the duty engineer or the head may do this."))
     added = [f.COLLABORATOR.parse(ref) for ref in add]
     removed = [f.COLLABORATOR.parse(ref) for ref in remove]
@@ -513,3 +520,23 @@ def note_routing(*, ticket_id: int, message: str, data: dict[str, Any]) -> None:
     """Explain on the timeline a routing decision that changed nothing (left for triage)."""
     record_event(ticket=Ticket(pk=ticket_id), kind=Kind.ROUTING, actor=None, internal=True,
                  data={"message": message, **data})
+
+
+@transaction.atomic
+def rate_support(*, ticket_id: int, by: User, score: int, comment: str = "") -> SupportRating:
+    """The submitter rates the support (1–5) once the ticket is closed; once per ticket."""
+    ticket = _lock(ticket_id, None)
+    _require_view(by, ticket)
+    if ticket.submitter_id != by.pk:
+        raise PermissionRefused(_("Only the submitter may rate the support."))
+    if not ticket.is_read_only:
+        raise TransitionRefused(_("The support can be rated once the ticket is closed."))
+    if score not in SupportRating.SCORES:
+        raise InvalidField(_("The score must be from 1 to 5."), field="score")
+    if SupportRating.objects.filter(ticket=ticket).exists():
+        raise TransitionRefused(_("%s has already been rated.") % ticket.key)
+    rating = SupportRating.objects.create(ticket=ticket, rated_by=by, score=score,
+                                          comment=comment.strip())
+    record_event(ticket=ticket, kind=Kind.RATING, actor=by, at=rating.created_at,
+                 data={"score": score, "comment": rating.comment})
+    return rating

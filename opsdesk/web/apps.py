@@ -3,7 +3,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class WebConfig(AppConfig):
-    """Server-rendered pages shared by the apps: sign-in, home."""
+    """The HTML pages: sign-in, the agent workspace, the ticket page, the approval inbox, the
+    submitter portal, preferences and the administration hub."""
 
     name = "opsdesk.web"
     label = "web"

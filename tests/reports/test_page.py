@@ -45,7 +45,7 @@ def test_unknown_filters_fall_back_to_the_defaults(people):
 def test_submitter_is_refused_and_not_offered_the_link(people):
     client = signed_in(people["submitter"])
     assert client.get("/dashboards/").status_code == 403
-    assert "/dashboards/" not in client.get("/").content.decode()
+    assert "/dashboards/" not in client.get("/", follow=True).content.decode()
 
 
 def test_anonymous_is_sent_to_sign_in(db):
@@ -56,7 +56,7 @@ def test_anonymous_is_sent_to_sign_in(db):
 
 def test_only_the_dashboard_loads_echarts(people):
     client = signed_in(people["duty"])
-    home = client.get("/").content.decode()
+    home = client.get("/", follow=True).content.decode()
     assert 'href="/dashboards/"' in home
     assert ECHARTS not in home
     assert ECHARTS not in Client().get("/accounts/login/").content.decode()

@@ -191,3 +191,10 @@ def test_the_list_costs_the_same_queries_for_any_page_size(
     assert len(small.captured_queries) == len(large.captured_queries)
     assert len(next_page.captured_queries) == len(large.captured_queries)
     assert Ticket.objects.count() == 30
+
+
+def test_the_problem_type_filter(api, people, desk):
+    data = triage(TicketFactory(by=people["submitter"], title="报表数据与财务不一致"),
+                  by=people["duty"], assignee=people["support"], problem_type="data")
+    assert keys(api["duty"].get("/tickets", problem_type="data")) == [data.key]
+    assert keys(api["duty"].get("/tickets", problem_type="code")) == []

@@ -25,7 +25,7 @@ def test_signed_in_submitter_sees_only_own_tickets_and_html_stays_text(people):
     client = Client()
     assert client.post("/accounts/login/", {"username": people["submitter"].username,
                                             "password": "secret-password-1"}).status_code == 302
-    page = client.get("/").content.decode()
+    page = client.get("/", follow=True).content.decode()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>alert(1)" not in page
     assert "别人的工单" not in page

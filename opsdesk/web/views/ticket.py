@@ -1,0 +1,223 @@
+"""The ticket page (/tickets/OPS-12/, where notifications link): every registration field, the
+timeline, the actions the viewer may take now (forms generated from the workflow table),
+comments and internal notes, the work log, collaborators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from opsdesk.accounts.models import User
+from opsdesk.sla.selectors import sla_summary
+from opsdesk.tickets import policy, selectors, services, workflow
+from opsdesk.tickets.choices import StepKind, StepOutcome
+from opsdesk.tickets.errors import DomainError, InvalidField, NotFound
+from opsdesk.tickets.models import Ticket
+from opsdesk.web import action_forms
+from opsdesk.web.timeline import entry
+from opsdesk.web.views.common import person
+
+Problem = tuple[str, DomainError]
+# Forms of the page that show their own refusals (the others are the action forms).
+OWN_FORMS = frozenset({"comment", "work_log", "collaborators", "attachment", "rating"})
+
+
+def visible_ticket(user: User, key: str) -> Ticket:
+    """The ticket if ``user`` may read it; otherwise 404, whether or not it exists."""
+    try:
+        return selectors.get_ticket(user=user, key=key)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+
+
+def _version(request: HttpRequest) -> int:
+    """The version the person's form was built from; a missing one counts as stale."""
+    raw = request.POST.get("version", "")
+    return int(raw) if raw.isdigit() else 0
+
+
+def page_context(request: HttpRequest, ticket: Ticket,
+                 problem: Problem | None = None) -> dict[str, Any]:
+    user = person(request)
+    choices = action_forms.Choices()
+    forms = [action_forms.action_form(t, ticket, choices)
+             for t in policy.available_actions(user, ticket)]
+    editable = set() if ticket.is_read_only else policy.editable_fields(user, ticket)
+    edit = action_forms.edit_form(ticket, editable, choices)
+    unplaced = ""  # a refusal of an action no longer offered (someone else acted first)
+    if problem is not None:
+        name, exc = problem
+        form = next((x for x in [*forms, edit] if x is not None and x.name == name), None)
+        if form is not None:
+            action_forms.show_problem(form, exc, request.POST)
+        elif name not in OWN_FORMS:
+            unplaced = exc.message
+    manages = policy.may_manage_collaborators(user, ticket)
+    rating = getattr(ticket, "rating", None) if ticket.is_read_only else None
+    return {
+        "ticket": ticket,
+        "sla": sla_summary(getattr(ticket, "sla_clock", None), timezone.now()),
+        "plan": ticket.current_plan,
+        "risk_labels": [str(fld.label) for fld in workflow.RISK_FLAGS
+                        if ticket.current_plan and getattr(ticket.current_plan, fld.name)],
+        "forms": forms,
+        "edit": edit,
+        "entries": [entry(e) for e in selectors.timeline(user=user, ticket=ticket)],
+        "is_staff": user.is_department_staff,
+        "may_comment": not ticket.is_read_only,
+        "may_log_work": policy.may_log_work(user, ticket),
+        "manages_collaborators": manages,
+        "collaborator_choices": choices.collaborators if manages else [],
+        "attachments": selectors.attachments_for(user=user, ticket=ticket),
+        "may_attach": not ticket.is_read_only,
+        "may_rate": rating is None and ticket.is_read_only and ticket.submitter_id == user.pk,
+        "rating": rating,
+        "step_kinds": StepKind.choices,
+        "step_outcomes": StepOutcome.choices,
+        "problem": problem[0] if problem else "",
+        "problem_message": problem[1].message if problem else "",
+        "unplaced_problem": unplaced,
+        "posted": request.POST if problem else {},
+    }
+
+
+def _render(request: HttpRequest, ticket: Ticket, problem: Problem | None = None) -> HttpResponse:
+    status = problem[1].status if problem else 200
+    return render(request, "web/ticket.html", page_context(request, ticket, problem),
+                  status=status)
+
+
+def _again(request: HttpRequest, key: str, problem: Problem) -> HttpResponse:
+    """The page again, as it is now, with the refusal where the person acted."""
+    return _render(request, visible_ticket(person(request), key), problem)
+
+
+@login_required
+def ticket_page(request: HttpRequest, key: str) -> HttpResponse:
+    return _render(request, visible_ticket(person(request), key))
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, key: str, action: str) -> HttpResponse:
+    user = person(request)
+    ticket = visible_ticket(user, key)
+    transition = workflow.get(action)
+    if transition is None:
+        raise Http404
+    values = action_forms.posted_values(transition.fields, request.POST)
+    try:
+        services.do_transition(ticket_id=ticket.pk, action=action, by=user,
+                               version=_version(request), fields=values)
+    except DomainError as exc:
+        return _again(request, key, (action, exc))
+    messages.success(request, _("%(action)s: done.") % {"action": transition.label})
+    return redirect("web:ticket", key=ticket.key)
+
+
+@login_required
+@require_POST
+def edit(request: HttpRequest, key: str) -> HttpResponse:
+    user = person(request)
+    ticket = visible_ticket(user, key)
+    fields = [fld for name, fld in workflow.EDITABLE_FIELDS.items() if name in request.POST]
+    values = action_forms.posted_values(fields, request.POST, keep_empty=True)
+    changed = action_forms.changed_values(ticket, fields, values)
+    try:
+        services.update_ticket(ticket_id=ticket.pk, by=user, version=_version(request),
+                               fields=changed)
+    except DomainError as exc:
+        return _again(request, key, ("edit", exc))
+    messages.success(request, _("Saved."))
+    return redirect("web:ticket", key=ticket.key)
+
+
+@login_required
+@require_POST
+def comment(request: HttpRequest, key: str) -> HttpResponse:
+    user = person(request)
+    ticket = visible_ticket(user, key)
+    internal = request.POST.get("kind") == "note"
+    try:
+        services.add_comment(ticket_id=ticket.pk, by=user, body=request.POST.get("body", ""),
+                             internal=internal)
+    except DomainError as exc:
+        return _again(request, key, ("comment", exc))
+    messages.success(request, _("Internal note added.") if internal else _("Reply sent."))
+    return redirect("web:ticket", key=ticket.key)
+
+
+@login_required
+@require_POST
+def work_log(request: HttpRequest, key: str) -> HttpResponse:
+    user = person(request)
+    ticket = visible_ticket(user, key)
+    post = request.POST
+    try:
+        services.add_work_log_step(
+            ticket_id=ticket.pk, by=user, command=post.get("command", ""),
+            kind=post.get("kind") or StepKind.SHELL,
+            outcome=post.get("outcome") or StepOutcome.SUCCEEDED,
+            output=post.get("output", ""), target=post.get("target", ""),
+        )
+    except (DomainError, ValueError) as exc:
+        error = exc if isinstance(exc, DomainError) else DomainError(_("Invalid step."))
+        return _again(request, key, ("work_log", error))
+    messages.success(request, _("Step recorded."))
+    return redirect("web:ticket", key=ticket.key)
+
+
+@login_required
+@require_POST
+def collaborators(request: HttpRequest, key: str) -> HttpResponse:
+    user = person(request)
+    ticket = visible_ticket(user, key)
+    add = [ref for ref in request.POST.getlist("add") if ref]
+    remove = [ref for ref in request.POST.getlist("remove") if ref]
+    try:
+        services.set_collaborators(ticket_id=ticket.pk, by=user, add=add, remove=remove)
+    except DomainError as exc:
+        return _again(request, key, ("collaborators", exc))
+    return redirect("web:ticket", key=ticket.key)
+
+
+@login_required
+@require_POST
+def attach(request: HttpRequest, key: str) -> HttpResponse:
+    user = person(request)
+    ticket = visible_ticket(user, key)
+    upload = request.FILES.get("file")
+    try:
+        if upload is None:
+            raise InvalidField(_("Choose a file."), field="file")
+        services.add_attachment(
+            ticket_id=ticket.pk, by=user, name=upload.name or "", content=upload.read(),
+            content_type=upload.content_type or "", internal="internal" in request.POST,
+        )
+    except DomainError as exc:
+        return _again(request, key, ("attachment", exc))
+    messages.success(request, _("File attached."))
+    return redirect("web:ticket", key=ticket.key)
+
+
+@login_required
+@require_POST
+def rate(request: HttpRequest, key: str) -> HttpResponse:
+    user = person(request)
+    ticket = visible_ticket(user, key)
+    raw = request.POST.get("score", "")
+    try:
+        services.rate_support(ticket_id=ticket.pk, by=user,
+                              score=int(raw) if raw.isdigit() else 0,
+                              comment=request.POST.get("comment", ""))
+    except DomainError as exc:
+        return _again(request, key, ("rating", exc))
+    messages.success(request, _("Thank you for your rating."))
+    return redirect("web:ticket", key=ticket.key)

@@ -1,0 +1,113 @@
+"""The agent workspace: queues with counts, the filter bar, keyset pages, saved views, and
+a list that refreshes itself (htmx polling) so that new tickets appear without a reload."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from opsdesk.accounts.models import ProblemType, User
+from opsdesk.tickets import selectors
+from opsdesk.tickets.choices import Priority, SourceKind, Status
+from opsdesk.tickets.errors import DomainError
+from opsdesk.web import queues
+from opsdesk.web import selectors as web_selectors
+from opsdesk.web import services as web_services
+from opsdesk.web.action_forms import Choices
+from opsdesk.web.views.common import person, staff_page
+
+PAGE_SIZE = 50
+ORDERS = {"-id": gettext_lazy("newest first"), "priority": gettext_lazy("most urgent first")}
+
+
+def chosen_filters(params: QueryDict) -> selectors.TicketFilters:
+    """What the person picked in the filter bar."""
+    def one(name: str) -> str | None:
+        return params.get(name, "").strip() or None
+
+    return selectors.TicketFilters(
+        status=[s for s in params.getlist("status") if s] or None,
+        priority=[p for p in params.getlist("priority") if p] or None,
+        problem_type=one("type"), module=one("module"), source_kind=one("source"),
+        assignee=one("assignee"), text=one("text"),
+    )
+
+
+def _queue_rows(user: User, shown: list[queues.Queue]) -> list[tuple[queues.Queue, int | None]]:
+    """Each queue with its count (None for those not counted)."""
+    return [(q, selectors.count_tickets(user=user, filters=q.filters) if q.counted else None)
+            for q in shown]
+
+
+@staff_page
+def workspace(request: HttpRequest) -> HttpResponse:
+    user = person(request)
+    shown = queues.queues_for(user)
+    queue = next((q for q in shown if q.name == request.GET.get("queue")), shown[0])
+    filters = queues.combine(queue, chosen_filters(request.GET))
+    order = request.GET.get("order") or None
+    cursor = request.GET.get("cursor") or None
+    problem = ""
+    try:
+        page = selectors.list_tickets(user=user, filters=filters, order=order, cursor=cursor,
+                                      limit=PAGE_SIZE, columns=queues.ROW_COLUMNS)
+    except DomainError as exc:
+        problem, page = exc.message, selectors.Page(items=[], next_cursor=None)
+    seen = request.GET.get("seen", "")
+    newest = max((t.pk for t in page.items), default=0)
+    params = request.GET.copy()
+    params.pop("cursor", None)
+    params.pop("seen", None)
+    context = {
+        "nav": "workspace", "queue": queue, "queue_rows": _queue_rows(user, shown),
+        "tickets": page.items, "problem": problem,
+        "next_url": "?" + urlencode({**params.dict(), "cursor": page.next_cursor})
+        if page.next_cursor else "",
+        # Only the first page refreshes itself; rows newer than the first load are marked.
+        "poll_url": "" if cursor else "?" + urlencode(
+            [*params.lists(), ("seen", seen or str(newest))], doseq=True),
+        "seen": int(seen) if seen.isdigit() else newest,
+        "query": params.urlencode(),
+        "refresh_seconds": settings.OPSDESK_QUEUE_REFRESH_SECONDS,
+    }
+    if request.headers.get("HX-Request"):
+        context["partial"] = True
+        return render(request, "web/parts/queue_results.html", context)
+    choices = Choices()
+    context.update({
+        "chosen": chosen_filters(request.GET), "order": order or "",
+        "orders": ORDERS, "statuses": Status.choices,
+        "priorities": [(p.code, p.label) for p in Priority], "types": ProblemType.choices,
+        "sources": SourceKind.choices, "modules": choices.modules,
+        "assignees": choices.assignees, "saved_views": web_selectors.saved_views(owner=user),
+    })
+    return render(request, "web/workspace.html", context)
+
+
+@staff_page
+@require_POST
+def save_view(request: HttpRequest) -> HttpResponse:
+    query = request.POST.get("query", "")
+    try:
+        web_services.save_view(owner=person(request), name=request.POST.get("name", ""),
+                               query=query)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("View saved."))
+    return redirect(f"{reverse('web:workspace')}?{query}")
+
+
+@staff_page
+@require_POST
+def delete_view(request: HttpRequest, view_id: int) -> HttpResponse:
+    web_services.delete_view(owner=person(request), view_id=view_id)
+    return redirect("web:workspace")
