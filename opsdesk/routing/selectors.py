@@ -27,16 +27,6 @@ def _load_enabled_rules() -> list[RoutingRule]:
     return list(RoutingRule.objects.filter(enabled=True).prefetch_related("modules"))
 
 
-def shift_at(at: datetime | None = None) -> DutyShift | None:
-    at = at or timezone.now()
-    return (
-        DutyShift.objects.select_related("engineer", "backup")
-        .filter(starts_at__lte=at, ends_at__gt=at)
-        .order_by("-starts_at")
-        .first()
-    )
-
-
 @dataclass(frozen=True)
 class _Roster:
     """The shifts around one day, newest start first, and who stands in without a shift."""
