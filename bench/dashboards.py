@@ -22,18 +22,17 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 from bench.client import Client, Timings
 from bench.cpu import CpuMonitor
-from bench.environment import Environment, redact
+from bench.environment import Environment, redact, session
 from bench.server import Server
 from bench.sla_scale import ScaleEnvironment
 
@@ -292,28 +291,15 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _interrupt(signum: int, frame: Any) -> NoReturn:
-    raise KeyboardInterrupt
-
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, _interrupt)
     env = DashboardEnvironment(postgres_url=args.postgres)
-    server: Server | None = None
-    try:
-        env.create()
-        env.setup_django()
+    with session(env) as servers:
         server = Server(env=env.env, data_dir=env.data_dir, workers=args.workers)
+        servers.append(server)
         results = run(args, env, server)
-    except KeyboardInterrupt:
-        print("\ninterrupted: cleaning up", file=sys.stderr)
-        sys.exit(130)
-    finally:
-        if server is not None:
-            server.stop()
-        env.destroy()
     print("\n" + console(results))
     if not args.no_write:
         write_readme(results)

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
+import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from bench.server import Server
 
 BENCH_DATABASE = "opsdesk_bench"
 
@@ -109,3 +116,26 @@ class Environment:
     def _drop_postgres_database(self) -> None:
         with self._admin_connection() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}" WITH (FORCE)')
+
+
+def _interrupt(signum: int, frame: Any) -> NoReturn:
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def session(env: Environment) -> Iterator[list[Server]]:
+    """``env`` created and set up for the body; every server the body appends to the yielded
+    list is stopped and ``env`` destroyed afterwards, also on Ctrl+C or SIGTERM (exit 130)."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    servers: list[Server] = []
+    try:
+        env.create()
+        env.setup_django()
+        yield servers
+    except KeyboardInterrupt:
+        print("\ninterrupted: cleaning up", file=sys.stderr)
+        sys.exit(130)
+    finally:
+        for server in servers:
+            server.stop()
+        env.destroy()

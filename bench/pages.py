@@ -18,19 +18,18 @@ import argparse
 import gzip
 import http.client
 import re
-import signal
 import sys
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import cycle
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from urllib.parse import urlencode
 
 from bench.client import Timings
 from bench.cpu import CpuMonitor
-from bench.environment import Environment, redact
+from bench.environment import Environment, redact, session
 from bench.server import Server
 
 P95_TARGET_MS = 100.0
@@ -258,23 +257,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _interrupt(signum: int, frame: Any) -> NoReturn:
-    raise KeyboardInterrupt
-
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, _interrupt)
     env = Environment(postgres_url=args.postgres)
-    server: Server | None = None
-    try:
-        env.create()
-        env.setup_django()
+    with session(env) as servers:
         prepared = prepare(args.tickets)
         from django.db import connections
 
         connections.close_all()
         server = Server(env=env.env, data_dir=env.data_dir)
+        servers.append(server)
         log(f"starting opsdesk serve (2 workers) on port {server.port}")
         server.start()
         assert server.process is not None
@@ -282,13 +275,6 @@ def main(argv: list[str] | None = None) -> None:
         cpu.pgid = server.process.pid
         figures = measure(server.port, prepared, args.requests, cpu)
         weights = asset_weights(server.port, prepared)
-    except KeyboardInterrupt:
-        print("\ninterrupted: cleaning up", file=sys.stderr)
-        sys.exit(130)
-    finally:
-        if server is not None:
-            server.stop()
-        env.destroy()
     from bench import report
 
     command = " ".join([".venv/bin/python -m bench.pages", *map(redact, sys.argv[1:])])

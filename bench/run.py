@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 from bench.cpu import CpuMonitor
-from bench.environment import Environment, redact
+from bench.environment import Environment, redact, session
 from bench.server import Server
 
 CREATE_TARGET = 400.0  # tickets per second
@@ -59,27 +58,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _interrupt(signum: int, frame: Any) -> NoReturn:
-    raise KeyboardInterrupt
-
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    signal.signal(signal.SIGTERM, _interrupt)
     env = Environment(postgres_url=args.postgres)
-    server: Server | None = None
-    try:
-        env.create()
-        env.setup_django()
+    with session(env) as servers:
         server = Server(env=env.env, data_dir=env.data_dir, workers=args.workers)
+        servers.append(server)
         results = Benchmark(args, env, server).run()
-    except KeyboardInterrupt:
-        print("\ninterrupted: cleaning up", file=sys.stderr)
-        sys.exit(130)
-    finally:
-        if server is not None:
-            server.stop()
-        env.destroy()
     from bench import report
 
     print("\n" + report.console(results))
