@@ -9,9 +9,9 @@ change that rolls back notifies nobody, and a committed one is never forgotten.
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import partial
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -22,9 +22,8 @@ from opsdesk.accounts.models import User
 from opsdesk.notify.choices import ChannelKind, DeliveryStatus, NotificationKind
 from opsdesk.notify.messages import Message, render
 from opsdesk.notify.models import Channel, Delivery, Team
-from opsdesk.runtime.tasks import enqueue_with_transaction
+from opsdesk.runtime.tasks import enqueue_many
 from opsdesk.tickets.models import Ticket, TimelineEvent
-from opsdesk.tickets.services import record_event
 
 Recipient = User | Team
 # Stakeholders may see that a status update went out; the rest is the department's business.
@@ -87,14 +86,17 @@ def _team_targets(team: Team, kind: str) -> list[_Target]:
     ]
 
 
-def resolve_targets(recipients: Iterable[Recipient | None], kind: str) -> list[_Target]:
-    """Every channel ``recipients`` are reached by for ``kind`` (None entries are skipped)."""
+def targets_by_recipient(recipients: Iterable[Recipient], kind: str
+                         ) -> dict[tuple[type, int], list[_Target]]:
+    """Every channel each of ``recipients`` is reached by for ``kind``, read in a few queries."""
     users = [r for r in recipients if isinstance(r, User)]
     teams = [r for r in recipients if isinstance(r, Team)]
     prefetch_related_objects(users, "notify_channels")
     prefetch_related_objects(teams, "channels", "members__notify_channels")
-    targets = [t for team in teams for t in _team_targets(team, kind)]
-    return [t for user in users for t in _user_targets(user, kind)] + targets
+    found: dict[tuple[type, int], list[_Target]] = {
+        (User, user.pk): _user_targets(user, kind) for user in users}
+    found.update({(Team, team.pk): _team_targets(team, kind) for team in teams})
+    return found
 
 
 def _timeline_data(kind: str, key: str, rows: Sequence[Delivery]) -> dict[str, Any]:
@@ -110,11 +112,15 @@ def _timeline_data(kind: str, key: str, rows: Sequence[Delivery]) -> dict[str, A
     return {"notification": kind, "key": key, "recipients": list(people.values())}
 
 
-def enqueue_deliveries(delivery_ids: Sequence[int]) -> None:
-    from opsdesk.notify.tasks import deliver  # the task module imports this one
+@dataclass(frozen=True)
+class Notification:
+    """One thing to tell: ``kind`` happened to ``ticket``; ``key`` names it for de-duplication
+    and ``context`` fills the message's placeholders."""
 
-    for delivery_id in delivery_ids:
-        deliver.enqueue(delivery_id)
+    ticket: Ticket | None
+    recipients: Sequence[Recipient | None]
+    key: str
+    context: Mapping[str, Any] = field(default_factory=dict)
 
 
 @transaction.atomic
@@ -129,40 +135,67 @@ def notify(
     the notification: calling again with the same key sends nothing new. Returns the
     deliveries this call created; a timeline event on the ticket says who was notified.
     """
+    notification = Notification(ticket, list(recipients), dedupe_key, context or {})
+    return notify_each(kind=kind, notifications=[notification], by=by)
+
+
+@transaction.atomic
+def notify_each(*, kind: str, notifications: Sequence[Notification],
+                by: User | None = None) -> list[Delivery]:
+    """``notify`` for many tickets at once (those one alert storm opened): the recipients'
+    channels are read once, each message is rendered once per reader, and the deliveries,
+    timeline events and tasks are written in bulk."""
     kind = NotificationKind(kind)
-    context = dict(context or {})
-    messages: dict[tuple[str, str], Message] = {}
+    # Users first: someone reached directly and through a team gets the direct message.
+    everyone = sorted({(type(r), r.pk): r for n in notifications for r in n.recipients
+                       if r is not None}.items(), key=lambda item: item[0][0] is Team)
+    targets = targets_by_recipient([r for _, r in everyone], kind)
     rows: dict[str, Delivery] = {}
-    for target in resolve_targets(list(recipients), kind):
-        key = target.dedupe_key(dedupe_key)
-        if key in rows:
-            continue  # reached twice (directly and through a team): one message is enough
-        reader = (target.language, target.time_zone)
-        if reader not in messages:
-            messages[reader] = render(kind=kind, ticket=ticket, context=context,
-                                      language=target.language, time_zone=target.time_zone)
-        message = messages[reader]
-        rows[key] = Delivery(
-            notification_kind=kind, notification_key=dedupe_key[:200], dedupe_key=key,
-            ticket=ticket, recipient=target.user, team=target.team,
-            recipient_name=target.name[:150], channel=target.channel,
-            channel_kind=target.kind, address=target.address, language=message.language,
-            subject=message.subject, body=message.body, next_attempt_at=timezone.now(),
-        )
+    for notification in notifications:
+        messages: dict[tuple[str, str], Message] = {}
+        reached = sorted(dict.fromkeys((type(r), r.pk) for r in notification.recipients
+                                       if r is not None), key=lambda who: who[0] is Team)
+        for target in (t for who in reached for t in targets[who]):
+            key = target.dedupe_key(notification.key)
+            if key in rows:
+                continue  # reached twice (directly and through a team): one message is enough
+            reader = (target.language, target.time_zone)
+            if reader not in messages:
+                messages[reader] = render(
+                    kind=kind, ticket=notification.ticket, context=dict(notification.context),
+                    language=target.language, time_zone=target.time_zone)
+            message = messages[reader]
+            rows[key] = Delivery(
+                notification_kind=kind, notification_key=notification.key[:200], dedupe_key=key,
+                ticket=notification.ticket, recipient=target.user, team=target.team,
+                recipient_name=target.name[:150], channel=target.channel,
+                channel_kind=target.kind, address=target.address, language=message.language,
+                subject=message.subject, body=message.body, next_attempt_at=timezone.now(),
+            )
+    if not rows:
+        return []
     seen = set(Delivery.objects.filter(dedupe_key__in=rows).values_list("dedupe_key", flat=True))
     new_keys = [key for key in rows if key not in seen]
     # ignore_conflicts: a concurrent notify with the same key must not break the caller's
     # transaction; the unique dedupe key keeps one row.
     Delivery.objects.bulk_create([rows[key] for key in new_keys], ignore_conflicts=True)
     created = list(Delivery.objects.filter(dedupe_key__in=new_keys).order_by("id"))
-    if not created:
-        return []
-    if ticket is not None:
-        record_event(
-            ticket=ticket, kind=TimelineEvent.Kind.NOTIFICATION, actor=by,
-            data=_timeline_data(kind, dedupe_key, created), internal=kind not in PUBLIC_KINDS,
+    by_key: dict[str, list[Delivery]] = defaultdict(list)
+    for row in created:
+        by_key[row.notification_key].append(row)
+    TimelineEvent.objects.bulk_create([
+        TimelineEvent(
+            ticket=n.ticket, kind=TimelineEvent.Kind.NOTIFICATION, actor=by, at=timezone.now(),
+            data=_timeline_data(kind, n.key, by_key[n.key[:200]]),
+            internal=kind not in PUBLIC_KINDS,
         )
-    enqueue_with_transaction(partial(enqueue_deliveries, [row.pk for row in created]))
+        for n in notifications
+        if n.ticket is not None and by_key.get(n.key[:200])
+    ])
+    if created:
+        from opsdesk.notify.tasks import deliver  # the task module imports this one
+
+        enqueue_many(deliver, [(row.pk,) for row in created])
     return created
 
 
@@ -174,7 +207,9 @@ def retry_delivery(*, delivery_id: int) -> Delivery:
         delivery.status = DeliveryStatus.FAILED
         delivery.next_attempt_at = timezone.now()
         delivery.save(update_fields=["status", "next_attempt_at"])
-        enqueue_with_transaction(partial(enqueue_deliveries, [delivery.pk]))
+        from opsdesk.notify.tasks import deliver  # the task module imports this one
+
+        enqueue_many(deliver, [(delivery.pk,)])
     return delivery
 
 

@@ -14,6 +14,7 @@ from opsdesk.sla.selectors import is_business_moment
 from opsdesk.tickets.choices import Status
 from opsdesk.tickets.hooks import TicketChange
 from opsdesk.tickets.models import Ticket
+from opsdesk.tickets.services import RuleAssignment
 
 
 def heads() -> list[User]:
@@ -35,9 +36,20 @@ def on_ticket_change(change: TicketChange) -> None:
         _send(NotificationKind.ESCALATED, ticket, people, key, change.actor, reason=reason)
 
 
-def triage_needed(*, ticket: Ticket, duty: User | None) -> None:
-    """A new ticket no rule could assign waits for the duty engineer on shift."""
-    _send(NotificationKind.TRIAGE_NEEDED, ticket, [duty], f"triage:{ticket.pk}", None)
+def triage_needed(waiting: Sequence[Ticket], *, duty: User | None) -> None:
+    """New tickets no rule could assign wait for the duty engineer on shift."""
+    if duty is not None:
+        notify.notify_each(kind=NotificationKind.TRIAGE_NEEDED, notifications=[
+            notify.Notification(ticket, [duty], f"triage:{ticket.pk}") for ticket in waiting])
+
+
+def assigned_by_rules(assignments: Sequence[RuleAssignment]) -> None:
+    """Each engineer a routing rule gave a new ticket to hears about it."""
+    if assignments:
+        notify.notify_each(kind=NotificationKind.ASSIGNED, notifications=[
+            notify.Notification(a.ticket, [a.assignee],
+                                f"triage:{a.ticket.pk}:{a.ticket.version}")
+            for a in assignments])
 
 
 def _send(kind: str, ticket: Ticket, people: Sequence[User | None], key: str, actor: User | None,

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from opsdesk.accounts.models import Module, ModuleSupport, User
@@ -67,21 +67,33 @@ def support_candidates(module: Module, problem_type: str) -> list[User]:
     return list(engineers.values())
 
 
-def least_loaded(candidates: Iterable[User]) -> User | None:
-    """The candidate with the fewest open tickets; among equals, the one whose last assignment
-    is oldest (round-robin), so equal engineers take turns."""
-    ids = [user.pk for user in candidates]
-    if not ids:
-        return None
-    return (
-        User.objects.filter(pk__in=ids)
-        .annotate(
-            open_tickets=Count("assigned_tickets", filter=~Q(assigned_tickets__status__in=CLOSED)),
-            last_ticket=Max("assigned_tickets__id"),
-        )
-        .order_by("open_tickets", F("last_ticket").asc(nulls_first=True), "pk")
-        .first()
-    )
+class Loads:
+    """Open tickets per engineer, read once per batch of new tickets and kept up to date as the
+    batch hands them out, so that one storm is spread as if filed one by one."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, tuple[int, int]] = {}  # engineer → (open tickets, last ticket id)
+
+    def least_loaded(self, candidates: Iterable[User]) -> User | None:
+        """The candidate with the fewest open tickets; among equals, the one whose last
+        assignment is oldest (round-robin), so equal engineers take turns."""
+        candidates = list(candidates)
+        missing = [user.pk for user in candidates if user.pk not in self._known]
+        if missing:
+            counted = User.objects.filter(pk__in=missing).annotate(
+                open_tickets=Count("assigned_tickets",
+                                   filter=~Q(assigned_tickets__status__in=CLOSED)),
+                last_ticket=Max("assigned_tickets__id"),
+            ).values_list("pk", "open_tickets", "last_ticket")
+            self._known.update({pk: (count, last or 0) for pk, count, last in counted})
+        candidates = [user for user in candidates if user.pk in self._known]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda user: (*self._known[user.pk], user.pk))
+
+    def took(self, user: User, ticket_id: int) -> None:
+        count, _last = self._known.get(user.pk, (0, 0))
+        self._known[user.pk] = (count + 1, ticket_id)
 
 
 def shifts_between(start: datetime, end: datetime) -> list[DutyShift]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
+
 from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import User
@@ -24,7 +27,7 @@ def rule_matches(rule: RoutingRule, ticket: Ticket) -> bool:
     return not module_ids or ticket.module_id in module_ids
 
 
-def pick_assignee(rule: RoutingRule, ticket: Ticket) -> User | None:
+def pick_assignee(rule: RoutingRule, ticket: Ticket, loads: selectors.Loads) -> User | None:
     """Who ``rule`` gives ``ticket`` to, or None when nobody fits (the duty engineer triages)."""
     if rule.assign_to == AssignTo.USER:
         # Fetched now, not kept with the cached rule: the person may have left since.
@@ -34,32 +37,59 @@ def pick_assignee(rule: RoutingRule, ticket: Ticket) -> User | None:
     if rule.assign_to == AssignTo.MODULE_OWNER:
         return ticket.module.owner if ticket.module.owner.is_active else None
     if rule.assign_to == AssignTo.SUPPORT_ENGINEER:
-        return selectors.least_loaded(
+        return loads.least_loaded(
             selectors.support_candidates(ticket.module, ticket.problem_type)
         )
     return None
 
 
-def route_new_ticket(change: TicketChange) -> None:
-    """Hook: on creation, the first matching rule assigns the ticket; otherwise it waits in the
-    duty engineer's triage queue, and the timeline says which rule decided and why."""
-    ticket = change.ticket
-    if change.action != "create" or ticket.status != Status.NEW or ticket.assignee_id:
-        return
-    for rule in selectors.enabled_rules():
-        if not rule_matches(rule, ticket):
+def route_new_tickets(changes: Sequence[TicketChange]) -> None:
+    """Creation hook: the first matching rule assigns each new ticket; otherwise it waits in
+    the duty engineer's triage queue. The timeline says which rule decided and why, and the
+    assignee (or the duty engineer) is told."""
+    rules, loads = selectors.enabled_rules(), selectors.Loads()
+    _load_module_owners([c.ticket for c in changes])
+    assignments, waiting = [], []
+    for change in changes:
+        ticket = change.ticket
+        if ticket.status != Status.NEW or ticket.assignee_id:
             continue
-        assignee = pick_assignee(rule, ticket)
-        if assignee is not None:
-            tickets.assign_by_rule(ticket=ticket, assignee=assignee, rule=rule.name)
-            return
-        if rule.assign_to == AssignTo.DUTY_TRIAGE:
-            break
-    duty = selectors.duty_engineer_at(change.at)
-    notices.triage_needed(ticket=ticket, duty=duty)
-    tickets.note_routing(
-        ticket_id=ticket.pk,
-        message=_("Waiting for the duty engineer %(duty)s to triage.")
-        % {"duty": duty or _("(nobody on duty)")},
-        data={"duty_engineer": duty.username if duty else None},
-    )
+        for rule in rules:
+            if not rule_matches(rule, ticket):
+                continue
+            assignee = pick_assignee(rule, ticket, loads)
+            if assignee is not None:
+                assignments.append(tickets.RuleAssignment(ticket, assignee, rule.name))
+                if rule.assign_to == AssignTo.SUPPORT_ENGINEER:
+                    loads.took(assignee, ticket.pk)
+                break
+            if rule.assign_to == AssignTo.DUTY_TRIAGE:
+                waiting.append(change)
+                break
+        else:
+            waiting.append(change)
+    tickets.assign_by_rules(assignments)
+    notices.assigned_by_rules(assignments)
+    _leave_for_triage(waiting)
+
+
+def _load_module_owners(new: Sequence[Ticket]) -> None:
+    """The owners of the new tickets' modules, read in one query rather than one per ticket."""
+    modules = {t.module_id: t.module for t in new if t.module is not None}
+    owners = User.objects.in_bulk({m.owner_id for m in modules.values()})
+    for module in modules.values():
+        module.owner = owners[module.owner_id]
+
+
+def _leave_for_triage(waiting: Sequence[TicketChange]) -> None:
+    notes, by_duty = [], defaultdict(list)
+    for change in waiting:
+        duty = selectors.duty_engineer_at(change.at)
+        by_duty[duty].append(change.ticket)
+        notes.append((change.ticket,
+                      _("Waiting for the duty engineer %(duty)s to triage.")
+                      % {"duty": duty or _("(nobody on duty)")},
+                      {"duty_engineer": duty.username if duty else None}))
+    for duty, waiting_tickets in by_duty.items():
+        notices.triage_needed(waiting_tickets, duty=duty)
+    tickets.note_routing(notes)

@@ -9,8 +9,10 @@ class SlaConfig(AppConfig):
 
     def ready(self) -> None:
         from opsdesk.sla.services import on_ticket_change as move_clocks
-        from opsdesk.tickets.hooks import on_ticket_change
+        from opsdesk.sla.services import start_clocks
+        from opsdesk.tickets.hooks import on_ticket_change, on_tickets_created
 
+        on_tickets_created(start_clocks)
         on_ticket_change(move_clocks)
 
         from opsdesk.runtime import config

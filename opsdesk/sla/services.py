@@ -4,6 +4,7 @@ ticket's timeline; each threshold notifies once."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
@@ -12,13 +13,13 @@ from django.utils import timezone
 from opsdesk.accounts.models import User
 from opsdesk.accounts.roles import Role
 from opsdesk.routing.selectors import duty_engineer_at
+from opsdesk.runtime.tasks import enqueue_many
 from opsdesk.sla import clocks, notices, selectors
 from opsdesk.sla.calendars import WorkCalendar
 from opsdesk.sla.models import Clock, Notice, SlaPolicy
 from opsdesk.tickets.choices import Status
 from opsdesk.tickets.hooks import TicketChange
 from opsdesk.tickets.models import Ticket, TimelineEvent
-from opsdesk.tickets.services import record_event
 
 SLA_EVENT = TimelineEvent.Kind.SLA
 
@@ -42,7 +43,11 @@ def _apply_policy(clock: Clock, policy: SlaPolicy) -> None:
 
 
 def _log(clock: Clock, event: str, at: datetime, **data: object) -> None:
-    record_event(
+    _event(clock, event, at, **data).save()
+
+
+def _event(clock: Clock, event: str, at: datetime, **data: object) -> TimelineEvent:
+    return TimelineEvent(
         ticket=clock.ticket, kind=SLA_EVENT, actor=None, at=at, internal=False,
         data={"event": event, "policy": clock.policy.name if clock.policy else None,
               "response_due_at": _iso(clock.response_due_at) if clocks.response_running(clock)
@@ -63,18 +68,29 @@ def _save(clock: Clock, previous_check: datetime | None, *, new: bool = False) -
         schedule_check(ticket_id=clock.ticket_id, at=clock.next_check_at)
 
 
-def start_clock(*, ticket: Ticket) -> Clock | None:
-    """Start the response and resolution clocks of a new ticket under its policy."""
-    policy = selectors.policy_for(ticket)
-    if policy is None:
-        return None
-    clock = Clock(ticket=ticket, started_at=ticket.submitted_at, running_since=ticket.submitted_at,
-                  response_due_at=ticket.submitted_at)
-    _apply_policy(clock, policy)
-    clocks.refresh_due_times(clock, calendar_of(clock), set())
-    _save(clock, None, new=True)
-    _log(clock, "started", ticket.submitted_at)
-    return clock
+def start_clocks(changes: Sequence[TicketChange]) -> None:
+    """Creation hook: start the response and resolution clocks of new tickets under their
+    policies, with their timers, in a few statements for all of them."""
+    started = []
+    for change in changes:
+        ticket = change.ticket
+        policy = selectors.policy_for(ticket)
+        if policy is None:
+            continue
+        clock = Clock(ticket=ticket, started_at=ticket.submitted_at,
+                      running_since=ticket.submitted_at, response_due_at=ticket.submitted_at)
+        _apply_policy(clock, policy)
+        clocks.refresh_due_times(clock, calendar_of(clock), set())
+        started.append(clock)
+    Clock.objects.bulk_create(started)
+    TimelineEvent.objects.bulk_create(
+        [_event(clock, "started", clock.ticket.submitted_at) for clock in started])
+    timed = [clock for clock in started if clock.next_check_at is not None]
+    if timed:
+        from opsdesk.sla.tasks import check_ticket_sla
+
+        enqueue_many(check_ticket_sla, [(clock.ticket_id,) for clock in timed],
+                     run_after=[clock.next_check_at for clock in timed])
 
 
 def _locked_clock(ticket: Ticket) -> Clock | None:
@@ -88,9 +104,6 @@ def _locked_clock(ticket: Ticket) -> Clock | None:
 
 def on_ticket_change(change: TicketChange) -> None:
     """Hook: move the clocks as the workflow moves the ticket."""
-    if change.action == "create":
-        start_clock(ticket=change.ticket)
-        return
     if not _may_move_clocks(change):
         return
     clock = _locked_clock(change.ticket)

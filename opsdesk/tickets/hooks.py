@@ -1,12 +1,14 @@
 """Extension points for other apps (SLA clocks, routing, notifications).
 
-An app registers a callable in its AppConfig.ready(); the tickets service calls it inside the
-same transaction, after the ticket and its timeline event are written.
+An app registers callables in its AppConfig.ready(); the tickets service calls them inside the
+same transaction, after the ticket and its timeline event are written. New tickets are handed
+over together (one alert notification or mail import may file dozens at once), so that a hook
+can do its work for all of them in a few statements.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,16 +29,30 @@ class TicketChange:
 
 
 Hook = Callable[[TicketChange], None]
+CreationHook = Callable[[Sequence[TicketChange]], None]
 _after_change: list[Hook] = []
+_after_creation: list[CreationHook] = []
 
 
 def on_ticket_change(hook: Hook) -> Hook:
-    """Register ``hook`` to run after every ticket creation, update and action."""
+    """Register ``hook`` to run after every ticket update and action (not creation)."""
     if hook not in _after_change:
         _after_change.append(hook)
+    return hook
+
+
+def on_tickets_created(hook: CreationHook) -> CreationHook:
+    """Register ``hook`` to run once per creation with every ticket it filed."""
+    if hook not in _after_creation:
+        _after_creation.append(hook)
     return hook
 
 
 def run_hooks(change: TicketChange) -> None:
     for hook in _after_change:
         hook(change)
+
+
+def run_creation_hooks(changes: Sequence[TicketChange]) -> None:
+    for hook in _after_creation:
+        hook(changes)

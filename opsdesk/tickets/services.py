@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +35,7 @@ from opsdesk.tickets.errors import (
     StaleVersion,
     TransitionRefused,
 )
-from opsdesk.tickets.hooks import TicketChange, run_hooks
+from opsdesk.tickets.hooks import TicketChange, run_creation_hooks, run_hooks
 from opsdesk.tickets.models import (
     Attachment,
     Comment,
@@ -79,7 +82,22 @@ def _plain(value: Any) -> Any:
 
 
 @transaction.atomic
-def create_ticket(
+def create_ticket(*, by: User | None, **spec: Any) -> Ticket:
+    """Register a problem. Priority comes from the impact × urgency matrix unless department
+    staff set it; only staff may file for someone else or from a non-user source. ``by`` is
+    None when opsdesk itself files it (an alert, a mail), on behalf of the integration.
+    ``spec`` holds the registration fields (see ``new_ticket``)."""
+    return _insert([new_ticket(by=by, **spec)], by)[0]
+
+
+@transaction.atomic
+def create_tickets(*, by: User | None, specs: Sequence[Mapping[str, Any]]) -> list[Ticket]:
+    """Register several problems at once (an alert storm, a mail import) under the same rules
+    as ``create_ticket``: all of them, in bulk, or none (the first refusal is raised)."""
+    return _insert([new_ticket(by=by, **spec) for spec in specs], by)
+
+
+def new_ticket(
     *, by: User | None, title: str, impact: str, urgency: str,
     source_kind: str = SourceKind.USER_REPORT, channel: str = Channel.API,
     submitter: User | None = None, submitter_name: str = "", submitter_department: str = "",
@@ -87,9 +105,7 @@ def create_ticket(
     problem_type: str | None = None, occurred_at: datetime | None = None,
     alert_at: datetime | None = None, submitted_at: datetime | None = None, **text: str,
 ) -> Ticket:
-    """Register a problem. Priority comes from the impact × urgency matrix unless department
-    staff set it; only staff may file for someone else or from a non-user source. ``by`` is
-    None when opsdesk itself files it (an alert, a mail), on behalf of the integration."""
+    """The unsaved ticket for a registration, or the refusal that names what is wrong."""
     unknown = set(text) - set(CREATE_TEXT_FIELDS)
     if unknown:
         raise InvalidField(_("Unknown fields: %s.") % ", ".join(sorted(unknown)))
@@ -129,14 +145,28 @@ def create_ticket(
         ticket.submitted_at = submitted_at
     if not ticket.submitter_name:
         raise InvalidField(_("The submitter's name is required."), field="submitter_name")
-    ticket.save()
-    record_event(
-        ticket=ticket, kind=Kind.CREATED, actor=by, at=ticket.submitted_at,
-        data={"priority": ticket.priority_code, "source_kind": ticket.source_kind,
-              "channel": ticket.channel},
-    )
-    run_hooks(TicketChange(ticket, by, "create", None, ticket.status, {}, ticket.submitted_at))
     return ticket
+
+
+def _insert(tickets: list[Ticket], by: User | None) -> list[Ticket]:
+    """Write new tickets and their 'created' events in bulk, then let the other apps route
+    them, start their clocks and tell people, each in a few statements for all of them."""
+    if not tickets:
+        return tickets
+    Ticket.objects.bulk_create(tickets)
+    TimelineEvent.objects.bulk_create([
+        TimelineEvent(
+            ticket=ticket, kind=Kind.CREATED, actor=by, at=ticket.submitted_at,
+            data={"priority": ticket.priority_code, "source_kind": ticket.source_kind,
+                  "channel": ticket.channel},
+        )
+        for ticket in tickets
+    ])
+    run_creation_hooks([
+        TicketChange(ticket, by, "create", None, ticket.status, {}, ticket.submitted_at)
+        for ticket in tickets
+    ])
+    return tickets
 
 
 def _lock(ticket_id: int, version: int | None) -> Ticket:
@@ -489,37 +519,58 @@ def set_collaborators(
     return ticket
 
 
-@transaction.atomic
-def assign_by_rule(*, ticket: Ticket, assignee: User, rule: str) -> Ticket:
-    """Triage done by a routing rule rather than a person: the table's ``triage`` row, with
-    the rule named on the timeline ("assigned to 王磊 by rule 'payment-urgent'"). ``ticket``
-    is one just created in the caller's transaction, so nobody else can hold it."""
+@dataclass(frozen=True)
+class RuleAssignment:
+    """A routing rule's decision for a ticket just created: who takes it, and which rule said so."""
+
+    ticket: Ticket
+    assignee: User
+    rule: str
+
+
+def assign_by_rules(assignments: Sequence[RuleAssignment]) -> None:
+    """Triage done by routing rules rather than a person: the table's ``triage`` row, with
+    the rule named on the timeline ("assigned to 王磊 by rule 'payment-urgent'"). The tickets
+    were created in the caller's transaction, so nobody else can hold them; they are written
+    with one UPDATE per assignee. The caller tells the assignees."""
     transition = workflow.BY_NAME["triage"]
-    if ticket.status not in transition.sources:
-        raise TransitionRefused(_("Only new tickets are routed."))
-    if not assignee.has_role(*ASSIGNABLE_ROLES):
-        raise InvalidField(
-            _("%(user)s cannot be the assignee: only module owners and support engineers can.")
-            % {"user": assignee},
-            field="assignee",
-        )
-    changed = _apply(ticket, {"assignee": assignee})
-    source, ticket.status = ticket.status, workflow.S.ASSIGNED
-    _save(ticket)
     now = timezone.now()
-    record_event(
-        ticket=ticket, kind=Kind.TRANSITION, actor=None, at=now,
-        data={"action": "triage", "from": source, "to": ticket.status, "changed": changed,
-              "rule": rule},
-    )
-    run_hooks(TicketChange(ticket, None, "triage", source, ticket.status, changed, now))
-    return ticket
+    events, by_assignee = [], defaultdict(list)
+    for assignment in assignments:
+        ticket, assignee = assignment.ticket, assignment.assignee
+        if ticket.status not in transition.sources:
+            raise TransitionRefused(_("Only new tickets are routed."))
+        if not assignee.has_role(*ASSIGNABLE_ROLES):
+            raise InvalidField(
+                _("%(user)s cannot be the assignee: only module owners and support engineers "
+                  "can.") % {"user": assignee},
+                field="assignee",
+            )
+        changed = _apply(ticket, {"assignee": assignee})
+        source, ticket.status = ticket.status, workflow.S.ASSIGNED
+        ticket.version, ticket.updated_at = ticket.version + 1, now
+        by_assignee[assignee.pk].append(ticket.pk)
+        events.append(TimelineEvent(
+            ticket=ticket, kind=Kind.TRANSITION, actor=None, at=now,
+            data={"action": "triage", "from": source, "to": ticket.status, "changed": changed,
+                  "rule": assignment.rule},
+        ))
+    for assignee_id, ids in by_assignee.items():
+        Ticket.objects.filter(pk__in=ids).update(
+            assignee_id=assignee_id, status=workflow.S.ASSIGNED, version=F("version") + 1,
+            updated_at=now,
+        )
+    TimelineEvent.objects.bulk_create(events)
 
 
-def note_routing(*, ticket_id: int, message: str, data: dict[str, Any]) -> None:
-    """Explain on the timeline a routing decision that changed nothing (left for triage)."""
-    record_event(ticket=Ticket(pk=ticket_id), kind=Kind.ROUTING, actor=None, internal=True,
-                 data={"message": message, **data})
+def note_routing(notes: Sequence[tuple[Ticket, str, dict[str, Any]]]) -> None:
+    """Explain on the timeline routing decisions that changed nothing (left for triage):
+    (ticket, message, data) each."""
+    TimelineEvent.objects.bulk_create([
+        TimelineEvent(ticket=ticket, kind=Kind.ROUTING, actor=None, internal=True,
+                      at=timezone.now(), data={"message": message, **data})
+        for ticket, message, data in notes
+    ])
 
 
 @transaction.atomic
