@@ -18,6 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opsdesk.accounts.models import Module
 from opsdesk.accounts.selectors import get_module_by_ref
 from opsdesk.intake import alertmanager
 from opsdesk.intake.errors import BadSecret, IntegrationDisabled, NotReplayable, PayloadRejected
@@ -124,11 +125,14 @@ class AlertOutcome:
 def process(*, message: InboundMessage) -> dict[str, Any]:
     """Use a stored payload. Its effects and its "processed" mark commit together, so a crash
     leaves it either wholly used or still "received". A payload that cannot be used is marked
-    rejected with the reason (and the error re-raised for the HTTP answer); it stays for replay."""
+    rejected with the reason (and the error re-raised for the HTTP answer); it stays for replay.
+    The payload is decoded before the write transaction begins: on SQLite that transaction
+    holds the database's one write lock, which the other server workers wait for."""
     message.attempts += 1
     try:
+        use = _decode(message)
         with transaction.atomic():
-            result = _process(message)
+            result = use()
             _finish(message, InboundStatus.PROCESSED, result=result)
     except DomainError as error:
         _finish(message, InboundStatus.REJECTED, error=error.message)
@@ -147,7 +151,8 @@ def _finish(message: InboundMessage, status: str, *, error: str = "",
     message.save(update_fields=["status", "error", "result", "processed_at", "attempts"])
 
 
-def _process(message: InboundMessage) -> dict[str, Any]:
+def _decode(message: InboundMessage) -> Callable[[], dict[str, Any]]:
+    """The payload read and checked; returns what uses it (inside the write transaction)."""
     integration = message.integration
     if integration is None:
         raise PayloadRejected(_("The message has no integration."))
@@ -157,9 +162,9 @@ def _process(message: InboundMessage) -> dict[str, Any]:
         raise PayloadRejected(_("The payload is not valid JSON: %s") % error) from error
     receiver = RECEIVERS.get(integration.kind)
     if receiver is not None:
-        return receiver(integration, payload, message)
+        return lambda: receiver(integration, payload, message)
     notices = alertmanager.parse(payload, integration.options)
-    return receive_alerts(integration=integration, notices=notices).as_dict()
+    return lambda: receive_alerts(integration=integration, notices=notices).as_dict()
 
 
 def receive_alerts(*, integration: Integration, notices: list[alertmanager.AlertNotice]
@@ -172,12 +177,18 @@ def receive_alerts(*, integration: Integration, notices: list[alertmanager.Alert
     # each other's new alerts in that order, never in a cycle (no deadlock on PostgreSQL).
     notices = sorted(notices, key=lambda n: n.identity)
     known = _locked_alerts(integration, {n.identity for n in notices})
-    modules: dict[str, str | None] = {}
+    modules: dict[str, Module | None] = {}
+    opened_by = _open_new_faults(integration, notices, known, now, modules)
     events: list[TimelineEvent] = []
     seen_with: dict[int, int] = {}  # alert → its occurrences before this notification
     to_close: dict[int, Alert] = {}
     for notice in notices:
         alert = known.get(notice.identity)
+        if opened_by.get(notice.identity) is notice:
+            opened_alert = known[notice.identity]
+            outcome.created.append(opened_alert.ticket.key)
+            events.append(_event(opened_alert, "firing", now, labels=notice.labels))
+            continue
         if notice.firing and (alert is None or alert.ticket.status in FINISHED):
             alert, opened = _open_or_find(integration, notice, alert, now, modules)
             known[notice.identity] = alert
@@ -202,7 +213,7 @@ def receive_alerts(*, integration: Integration, notices: list[alertmanager.Alert
             if _auto_closes(integration):
                 to_close[alert.pk] = alert
     _save_occurrences([a for a in known.values() if a.pk in seen_with], seen_with, now)
-    TimelineEvent.objects.bulk_create(events)
+    tickets.append_events(events)
     for alert in sorted(to_close.values(), key=lambda a: a.ticket_id):
         if _close_unacknowledged(alert.ticket_id):
             outcome.closed.append(alert.ticket.key)
@@ -264,9 +275,51 @@ def _close_unacknowledged(ticket_id: int) -> bool:
     return True
 
 
+def _open_new_faults(integration: Integration, notices: list[alertmanager.AlertNotice],
+                     known: dict[str, Alert], now: datetime,
+                     modules: dict[str, Module | None]) -> dict[str, alertmanager.AlertNotice]:
+    """Open the tickets of the faults this notification reveals — identities whose first
+    notice here fires while no open ticket has them — all at once (an alert storm's new
+    faults cost a few statements, not a few per fault). Returns identity → the notice that
+    opened it. When a concurrent notification registered one of them first, nothing is kept
+    and the faults are opened one by one instead (``_open_or_find``)."""
+    first: dict[str, alertmanager.AlertNotice] = {}
+    for notice in notices:
+        first.setdefault(notice.identity, notice)
+    new = [n for n in first.values() if n.firing and (
+        n.identity not in known or known[n.identity].ticket.status in FINISHED)]
+    if not new:
+        return {}
+    try:
+        with transaction.atomic():  # a savepoint: on a conflict, none of these tickets stays
+            opened = tickets.create_tickets(
+                by=None, specs=[_ticket_spec(integration, n, now, modules) for n in new])
+            alerts = [_alert_for(integration, n, ticket, known.get(n.identity), now)
+                      for n, ticket in zip(new, opened, strict=True)]
+            Alert.objects.bulk_create([alert for alert in alerts if alert.pk is None])
+    except IntegrityError:
+        return {}
+    known.update({alert.identity: alert for alert in alerts})
+    return {notice.identity: notice for notice in new}
+
+
+def _alert_for(integration: Integration, notice: alertmanager.AlertNotice, ticket: Ticket,
+               previous: Alert | None, now: datetime) -> Alert:
+    """The alert of a newly opened ticket: a new one, or the fault's old alert, saved again
+    now that it came back after its ticket was closed."""
+    if previous is None:
+        return Alert(integration=integration, identity=notice.identity, ticket=ticket,
+                     first_seen=now, last_seen=now, labels=notice.labels)
+    previous.ticket, previous.firing, previous.resolved_at = ticket, True, None
+    previous.occurrences, previous.first_seen = 1, now
+    previous.last_seen, previous.labels = now, notice.labels
+    previous.save(update_fields=[*ALERT_STATE[2:], "labels"])
+    return previous
+
+
 def _open_or_find(integration: Integration, notice: alertmanager.AlertNotice,
                   previous: Alert | None, now: datetime,
-                  modules: dict[str, str | None]) -> tuple[Alert, bool]:
+                  modules: dict[str, Module | None]) -> tuple[Alert, bool]:
     """A new ticket for the fault, and True; or, when a concurrent notification registered
     the same new fault first, its alert (now locked), and False: a repeat, not a second ticket."""
     try:
@@ -281,34 +334,35 @@ def _open_or_find(integration: Integration, notice: alertmanager.AlertNotice,
         return winner, False
 
 
-def _module_code(ref: str, modules: dict[str, str | None]) -> str | None:
-    """The code of the module a label names (looked up once per notification), or None."""
+def _module(ref: str, modules: dict[str, Module | None]) -> Module | None:
+    """The module a label names (looked up once per notification), or None."""
     if ref not in modules:
-        module = get_module_by_ref(ref)
-        modules[ref] = module.code if module else None
+        modules[ref] = get_module_by_ref(ref)
     return modules[ref]
 
 
-def _open_ticket(integration: Integration, notice: alertmanager.AlertNotice,
-                 previous: Alert | None, now: datetime, modules: dict[str, str | None]) -> Alert:
+def _ticket_spec(integration: Integration, notice: alertmanager.AlertNotice, now: datetime,
+                 modules: dict[str, Module | None]) -> dict[str, Any]:
     impact, urgency = IMPACT_URGENCY[notice.priority]
-    ticket = tickets.create_ticket(
-        by=None, title=notice.title, impact=impact, urgency=urgency, priority=notice.priority,
-        source_kind=SourceKind.ALERT, channel=Channel(integration.kind),
-        submitter_name=integration.name,
-        module=_module_code(notice.module, modules) if notice.module else None,
-        occurred_at=notice.starts_at, alert_at=notice.starts_at or now,
-        alert_host=notice.host, alert_rule=notice.rule, alert_level=notice.level,
-        alert_symptom=notice.symptom, description=notice.description,
-    )
-    if previous is not None:  # the fault came back after its ticket was closed
-        previous.ticket, previous.firing, previous.resolved_at = ticket, True, None
-        previous.occurrences, previous.first_seen = 1, now
-        previous.last_seen, previous.labels = now, notice.labels
-        previous.save(update_fields=[*ALERT_STATE[2:], "labels"])
-        return previous
-    return Alert.objects.create(integration=integration, identity=notice.identity, ticket=ticket,
-                                first_seen=now, last_seen=now, labels=notice.labels)
+    return {
+        "title": notice.title, "impact": impact, "urgency": urgency, "priority": notice.priority,
+        "source_kind": SourceKind.ALERT, "channel": Channel(integration.kind),
+        "submitter_name": integration.name,
+        "module": _module(notice.module, modules) if notice.module else None,
+        "occurred_at": notice.starts_at, "alert_at": notice.starts_at or now,
+        "alert_host": notice.host, "alert_rule": notice.rule, "alert_level": notice.level,
+        "alert_symptom": notice.symptom, "description": notice.description,
+    }
+
+
+def _open_ticket(integration: Integration, notice: alertmanager.AlertNotice,
+                 previous: Alert | None, now: datetime,
+                 modules: dict[str, Module | None]) -> Alert:
+    ticket = tickets.create_ticket(by=None, **_ticket_spec(integration, notice, now, modules))
+    alert = _alert_for(integration, notice, ticket, previous, now)
+    if alert.pk is None:
+        alert.save()
+    return alert
 
 
 def replay(*, message_id: int) -> dict[str, Any]:

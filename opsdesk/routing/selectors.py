@@ -68,32 +68,39 @@ def support_candidates(module: Module, problem_type: str) -> list[User]:
 
 
 class Loads:
-    """Open tickets per engineer, read once per batch of new tickets and kept up to date as the
-    batch hands them out, so that one storm is spread as if filed one by one."""
+    """Open tickets per engineer, read once per batch of new tickets and added to as the
+    batch hands them out (by any rule), so that one storm is spread as if filed one by one."""
 
     def __init__(self) -> None:
-        self._known: dict[int, tuple[int, int]] = {}  # engineer → (open tickets, last ticket id)
+        self._stored: dict[int, tuple[int, int]] = {}  # engineer → (open tickets, last ticket id)
+        self._taken: dict[int, tuple[int, int]] = {}  # the same, given out in this batch
 
     def least_loaded(self, candidates: Iterable[User]) -> User | None:
         """The candidate with the fewest open tickets; among equals, the one whose last
         assignment is oldest (round-robin), so equal engineers take turns."""
         candidates = list(candidates)
-        missing = [user.pk for user in candidates if user.pk not in self._known]
+        missing = [user.pk for user in candidates if user.pk not in self._stored]
         if missing:
             counted = User.objects.filter(pk__in=missing).annotate(
                 open_tickets=Count("assigned_tickets",
                                    filter=~Q(assigned_tickets__status__in=CLOSED)),
                 last_ticket=Max("assigned_tickets__id"),
             ).values_list("pk", "open_tickets", "last_ticket")
-            self._known.update({pk: (count, last or 0) for pk, count, last in counted})
-        candidates = [user for user in candidates if user.pk in self._known]
+            self._stored.update({pk: (count, last or 0) for pk, count, last in counted})
+        candidates = [user for user in candidates if user.pk in self._stored]
         if not candidates:
             return None
-        return min(candidates, key=lambda user: (*self._known[user.pk], user.pk))
+        return min(candidates, key=lambda user: (*self._load(user.pk), user.pk))
 
     def took(self, user: User, ticket_id: int) -> None:
-        count, _last = self._known.get(user.pk, (0, 0))
-        self._known[user.pk] = (count + 1, ticket_id)
+        """``user`` was given ``ticket_id`` in this batch."""
+        count, _last = self._taken.get(user.pk, (0, 0))
+        self._taken[user.pk] = (count + 1, ticket_id)
+
+    def _load(self, user_id: int) -> tuple[int, int]:
+        stored, last = self._stored[user_id]
+        taken, last_taken = self._taken.get(user_id, (0, 0))
+        return stored + taken, max(last, last_taken)
 
 
 def shifts_between(start: datetime, end: datetime) -> list[DutyShift]:

@@ -60,8 +60,7 @@ def route_new_tickets(changes: Sequence[TicketChange]) -> None:
             assignee = pick_assignee(rule, ticket, loads)
             if assignee is not None:
                 assignments.append(tickets.RuleAssignment(ticket, assignee, rule.name))
-                if rule.assign_to == AssignTo.SUPPORT_ENGINEER:
-                    loads.took(assignee, ticket.pk)
+                loads.took(assignee, ticket.pk)
                 break
             if rule.assign_to == AssignTo.DUTY_TRIAGE:
                 waiting.append(change)

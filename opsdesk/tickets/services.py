@@ -13,12 +13,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from opsdesk.accounts.models import User
+from opsdesk.accounts.models import Module, User
 from opsdesk.accounts.roles import ASSIGNABLE_ROLES, STAFF_ROLES, Role
 from opsdesk.tickets import fields as f
 from opsdesk.tickets import policy, workflow
@@ -68,6 +68,24 @@ def record_event(
     )
 
 
+def append_events(events: Sequence[TimelineEvent]) -> None:
+    """Append many unsaved events in one statement. For the alert storm's hundreds of
+    occurrences per notification: the ORM's bulk insert prepares all six fields of every row
+    through the model, which costs three times what the insert itself does."""
+    if not events:
+        return
+    meta, ops = TimelineEvent._meta, connection.ops
+    at, data = meta.get_field("at"), meta.get_field("data")
+    columns = ", ".join(ops.quote_name(name) for name in (
+        "ticket_id", "kind", "actor_id", "at", "data", "internal"))
+    rows = [(e.ticket_id, e.kind, e.actor_id, at.get_db_prep_save(e.at, connection),
+             data.get_db_prep_save(e.data, connection), e.internal) for e in events]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns}) "
+            "VALUES (%s, %s, %s, %s, %s, %s)", rows)
+
+
 def _plain(value: Any) -> Any:
     """A JSON-safe rendering of a field value for the timeline."""
     if isinstance(value, datetime):
@@ -101,11 +119,14 @@ def new_ticket(
     *, by: User | None, title: str, impact: str, urgency: str,
     source_kind: str = SourceKind.USER_REPORT, channel: str = Channel.API,
     submitter: User | None = None, submitter_name: str = "", submitter_department: str = "",
-    submitter_contact: str = "", priority: str | None = None, module: str | None = None,
-    problem_type: str | None = None, occurred_at: datetime | None = None,
-    alert_at: datetime | None = None, submitted_at: datetime | None = None, **text: str,
+    submitter_contact: str = "", priority: str | None = None,
+    module: str | Module | None = None, problem_type: str | None = None,
+    occurred_at: datetime | None = None, alert_at: datetime | None = None,
+    submitted_at: datetime | None = None, **text: str,
 ) -> Ticket:
-    """The unsaved ticket for a registration, or the refusal that names what is wrong."""
+    """The unsaved ticket for a registration, or the refusal that names what is wrong.
+    ``module`` is a reference (id, code or name) or, from a caller that looked it up, the
+    module itself."""
     unknown = set(text) - set(CREATE_TEXT_FIELDS)
     if unknown:
         raise InvalidField(_("Unknown fields: %s.") % ", ".join(sorted(unknown)))
@@ -136,7 +157,7 @@ def new_ticket(
         occurred_at=occurred_at, alert_at=alert_at,
         priority=f.PRIORITY.parse(priority) or priority_for(**{
             "impact": values["impact"], "urgency": values["urgency"]}),
-        module=f.MODULE.parse(module),
+        module=module if isinstance(module, Module) else f.MODULE.parse(module),
         problem_type=f.PROBLEM_TYPE.parse(problem_type) or "",
         **values,
         **{name: value.strip() for name, value in text.items()},
