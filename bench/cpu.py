@@ -50,8 +50,8 @@ def _ticks(pgid: int | None, pids: frozenset[int]) -> tuple[int, int]:
             continue
         rest = stat[stat.rindex(")") + 2:].split()
         pid, pgrp, used = int(entry.name), int(rest[2]), int(rest[11]) + int(rest[12])
-        if pid == me:
-            own += used
+        if pid == me:  # with the children it has waited for (a mailgate run, say)
+            own += used + int(rest[13]) + int(rest[14])
         elif pid in pids or (pgid is not None and pgrp == pgid):
             server += used
     return own, server

@@ -8,6 +8,7 @@ from functools import cached_property
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from opsdesk.accounts.roles import SEES_ALL_TICKETS, STAFF_ROLES, Role
@@ -35,6 +36,8 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        # Mail intake finds the sender by address, whatever its case (get_user_by_email).
+        indexes = [models.Index(Lower("email"), name="user_email_lower")]
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.db.models import Model, Q, QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from opsdesk.accounts.models import ApiToken, Module, User, hash_token
@@ -83,7 +84,8 @@ def get_user_by_email(address: str) -> User | None:
     several share it), or None."""
     if not address:
         return None
-    return User.objects.filter(email__iexact=address, is_active=True).order_by("pk").first()
+    return (User.objects.alias(email_lower=Lower("email"))  # served by the user_email_lower index
+            .filter(email_lower=address.lower(), is_active=True).order_by("pk").first())
 
 
 def get_module_by_ref(ref: str | int) -> Module | None:

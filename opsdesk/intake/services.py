@@ -42,6 +42,8 @@ IMPACT_URGENCY = {
 # Nobody has acknowledged a ticket in these states: a resolution may close it by itself.
 UNACKNOWLEDGED = (Status.NEW, Status.ASSIGNED)
 FINISHED = (Status.CLOSED, Status.ARCHIVED)
+# New faults opened together (see _open_new_faults).
+OPEN_AT_ONCE = 25
 ALERT_STATE = ("integration_id", "identity", "ticket_id", "firing", "occurrences",
                "first_seen", "last_seen", "resolved_at")
 
@@ -292,10 +294,15 @@ def _open_new_faults(integration: Integration, notices: list[alertmanager.AlertN
         return {}
     try:
         with transaction.atomic():  # a savepoint: on a conflict, none of these tickets stays
-            opened = tickets.create_tickets(
-                by=None, specs=[_ticket_spec(integration, n, now, modules) for n in new])
-            alerts = [_alert_for(integration, n, ticket, known.get(n.identity), now)
-                      for n, ticket in zip(new, opened, strict=True)]
+            alerts = []
+            # In slices: a whole first notification of a storm at once costs the server
+            # worker memory it keeps for good (Python seldom gives its heap back).
+            for start in range(0, len(new), OPEN_AT_ONCE):
+                part = new[start:start + OPEN_AT_ONCE]
+                opened = tickets.create_tickets(
+                    by=None, specs=[_ticket_spec(integration, n, now, modules) for n in part])
+                alerts += [_alert_for(integration, n, ticket, known.get(n.identity), now)
+                           for n, ticket in zip(part, opened, strict=True)]
             Alert.objects.bulk_create([alert for alert in alerts if alert.pk is None])
     except IntegrityError:
         return {}

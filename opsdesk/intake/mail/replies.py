@@ -35,6 +35,8 @@ def ticket_number_in_subject(subject: str) -> int | None:
 
 def ticket_number_in_references(references: list[str]) -> int | None:
     """The ticket the newest recognised reference belongs to."""
+    if not references:
+        return None
     own_thread = re.compile(
         rf"^<ticket\.{re.escape(settings.OPSDESK_TICKET_KEY_PREFIX)}-(\d{{1,18}})@", re.IGNORECASE
     )

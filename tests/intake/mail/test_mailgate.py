@@ -13,6 +13,7 @@ from django.utils import translation
 
 from opsdesk.accounts.models import User
 from opsdesk.intake import services as intake
+from opsdesk.intake.mail import services as mail
 from opsdesk.intake.mail.parsing import parse
 from opsdesk.intake.mail.replies import strip_prefixes
 from opsdesk.intake.models import InboundMessage, InboundStatus, MailMessage
@@ -124,6 +125,8 @@ def test_a_processing_crash_loses_nothing_and_replay_finishes_it(
     def broken(**kwargs: Any) -> Ticket:
         raise RuntimeError("database went away")
 
+    # Tickets are opened a batch at a time, and one by one when a batch fails.
+    monkeypatch.setattr(tickets, "create_tickets", broken)
     monkeypatch.setattr(tickets, "create_ticket", broken)
     message = deliver(corpus.outlook_gbk().raw)
     assert message.status == InboundStatus.FAILED
@@ -350,3 +353,36 @@ def test_an_admin_reads_a_quarantined_mail_and_replays_it_in_one_click(
                       {"action": "replay", "_selected_action": [message.pk]}, follow=True)
     assert only_ticket().description == corpus.BIG5_TEXT
     assert admin_client.get("/admin/intake/mailmessage/").status_code == 200
+
+
+@pytest.mark.usefixtures("anyone_may_write")
+def test_a_batch_opens_its_new_problems_together_and_threads_replies_to_them(db: None) -> None:
+    first = corpus.plain(sender="wangfang@corp.example", subject="报表导出超时",
+                         text="导出 10 万行时超时", message_id="<first@corp.example>")
+    second = corpus.foxmail_gbk()
+    answer = corpus.plain(sender="wangfang@corp.example", subject="Re: 报表导出超时",
+                          text="今天又出现了", references="<first@corp.example>")
+    third = corpus.plain(sender="lisi@corp.example", subject="登录页空白", text="Chrome 下空白")
+    batch = [first.raw, second.raw, answer.raw, second.raw, auto_reply(), third.raw]
+
+    delivered = mail.receive_many(batch, source="test")
+
+    assert [bytes(d.message.body) for d in delivered] == batch  # answers in the given order
+    opened = {t.title: t for t in Ticket.objects.all()}
+    assert sorted(opened) == sorted(["报表导出超时", strip_prefixes(second.subject), "登录页空白"])
+    [comment] = Comment.objects.all()
+    assert comment.ticket == opened["报表导出超时"] and "今天又出现了" in comment.body
+    results = [d.result for d in delivered]
+    assert results[0]["ticket"] == opened["报表导出超时"].key
+    assert results[2]["ticket"] == opened["报表导出超时"].key and "comment" in results[2]
+    assert results[3]["duplicate_of"] == delivered[1].message.pk
+    assert "ignored" in results[4]
+    assert results[5]["ticket"] == opened["登录页空白"].key
+    assert all(d.message.status == InboundStatus.PROCESSED for d in delivered)
+    for ticket in opened.values():  # each routed, clocked and on its timeline as if alone
+        kinds = list(ticket.timeline.values_list("kind", flat=True))
+        assert kinds.count("created") == 1 and "sla" in kinds and "routing" in kinds
+
+
+def auto_reply() -> bytes:
+    return corpus.auto_replies()["auto-submitted"].raw
