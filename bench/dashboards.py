@@ -20,7 +20,6 @@ when a target is missed. The server is stopped and everything removed at the end
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 import time
@@ -32,7 +31,7 @@ from typing import Any
 
 from bench.client import Client, Timings
 from bench.cpu import CpuMonitor
-from bench.environment import Environment, redact, session
+from bench.environment import Environment, command_line, session
 from bench.server import Server
 from bench.sla_scale import ScaleEnvironment
 
@@ -314,10 +313,7 @@ def run(args: argparse.Namespace, env: Environment, server: Server) -> Results:
 
     from bench import data, report
 
-    given = "".join(f" {redact(a)}" for a in args.argv)
-    command = f".venv/bin/python -m bench.dashboards{given}"
-    if niceness := os.nice(0):
-        command = f"nice -n {niceness} {command}"
+    command = command_line("bench.dashboards", args.argv)
     cpu = CpuMonitor(env.helper_pids)
 
     log(f"migrating a fresh {env.backend} database")

@@ -32,6 +32,16 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def command_line(module: str, argv: list[str], *, bare: str = "") -> str:
+    """How a benchmark was run, for its results: the module with its arguments (passwords
+    hidden), or ``bare`` when it had none, under the niceness it ran with."""
+    given = "".join(f" {redact(a)}" for a in argv)
+    command = f".venv/bin/python -m {module}{given}" if given or not bare else bare
+    if niceness := os.nice(0):
+        command = f"nice -n {niceness} {command}"
+    return command
+
+
 @dataclass
 class Environment:
     """The benchmark's data folder, database and the environment the server is started with."""

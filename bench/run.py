@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from bench.cpu import CpuMonitor
-from bench.environment import Environment, redact, session
+from bench.environment import Environment, command_line, session
 from bench.server import Server
 
 CREATE_TARGET = 400.0  # tickets per second
@@ -132,10 +131,7 @@ class Benchmark:
         from bench.client import Client
         from bench.scenarios import measure_create, measure_ping
 
-        args = "".join(f" {redact(a)}" for a in sys.argv[1:])
-        command = f".venv/bin/python -m bench{args}" if args else "make bench"
-        if niceness := os.nice(0):
-            command = f"nice -n {niceness} {command}"
+        command = command_line("bench", sys.argv[1:], bare="make bench")
         self.prepare_database()
         results = report.Results(
             backend=self.env.backend, date=time.strftime("%Y-%m-%d %H:%M UTC%z"), command=command,

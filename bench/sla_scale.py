@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import random
 import sys
 import time
@@ -48,7 +47,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bench.client import Timings
 from bench.cpu import CpuMonitor
-from bench.environment import Environment, redact, session
+from bench.environment import Environment, command_line, session
 from bench.server import Server
 
 BUSY = 0.10  # others using more than this share of the machine disturb the figures
@@ -717,10 +716,7 @@ def run(args: argparse.Namespace, env: Environment, server: Server) -> Results:
 
     from bench import data, report
 
-    given = "".join(f" {redact(a)}" for a in args.argv)
-    command = f".venv/bin/python -m bench.sla_scale{given}"
-    if niceness := os.nice(0):
-        command = f"nice -n {niceness} {command}"
+    command = command_line("bench.sla_scale", args.argv)
     cpu = CpuMonitor(env.helper_pids)
 
     log(f"migrating a fresh {env.backend} database")

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from opsdesk.intake import webhook, zabbix
@@ -109,6 +111,14 @@ class InboundMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} #{self.pk} {self.status}"
+
+    def finish(self, status: str, *, error: str = "", result: dict[str, Any] | None = None
+               ) -> None:
+        """Record what became of the message (with its attempts), now."""
+        self.status, self.error = status, error
+        self.result = result or {}
+        self.processed_at = timezone.now()
+        self.save(update_fields=["status", "error", "result", "processed_at", "attempts"])
 
 
 class Alert(models.Model):

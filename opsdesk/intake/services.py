@@ -42,8 +42,6 @@ IMPACT_URGENCY = {
 # Nobody has acknowledged a ticket in these states: a resolution may close it by itself.
 UNACKNOWLEDGED = (Status.NEW, Status.ASSIGNED)
 FINISHED = (Status.CLOSED, Status.ARCHIVED)
-# New faults opened together (see _open_new_faults).
-OPEN_AT_ONCE = 25
 ALERT_STATE = ("integration_id", "identity", "ticket_id", "firing", "occurrences",
                "first_seen", "last_seen", "resolved_at")
 
@@ -135,22 +133,14 @@ def process(*, message: InboundMessage) -> dict[str, Any]:
         use = _decode(message)
         with transaction.atomic():
             result = use()
-            _finish(message, InboundStatus.PROCESSED, result=result)
+            message.finish(InboundStatus.PROCESSED, result=result)
     except DomainError as error:
-        _finish(message, InboundStatus.REJECTED, error=error.message)
+        message.finish(InboundStatus.REJECTED, error=error.message)
         raise
     except Exception as error:
-        _finish(message, InboundStatus.FAILED, error=f"{type(error).__name__}: {error}")
+        message.finish(InboundStatus.FAILED, error=f"{type(error).__name__}: {error}")
         raise
     return result
-
-
-def _finish(message: InboundMessage, status: str, *, error: str = "",
-            result: dict[str, Any] | None = None) -> None:
-    message.status, message.error = status, error
-    message.result = result or {}
-    message.processed_at = timezone.now()
-    message.save(update_fields=["status", "error", "result", "processed_at", "attempts"])
 
 
 def _decode(message: InboundMessage) -> Callable[[], dict[str, Any]]:
@@ -294,15 +284,10 @@ def _open_new_faults(integration: Integration, notices: list[alertmanager.AlertN
         return {}
     try:
         with transaction.atomic():  # a savepoint: on a conflict, none of these tickets stays
-            alerts = []
-            # In slices: a whole first notification of a storm at once costs the server
-            # worker memory it keeps for good (Python seldom gives its heap back).
-            for start in range(0, len(new), OPEN_AT_ONCE):
-                part = new[start:start + OPEN_AT_ONCE]
-                opened = tickets.create_tickets(
-                    by=None, specs=[_ticket_spec(integration, n, now, modules) for n in part])
-                alerts += [_alert_for(integration, n, ticket, known.get(n.identity), now)
-                           for n, ticket in zip(part, opened, strict=True)]
+            opened = tickets.create_tickets(
+                by=None, specs=[_ticket_spec(integration, n, now, modules) for n in new])
+            alerts = [_alert_for(integration, n, ticket, known.get(n.identity), now)
+                      for n, ticket in zip(new, opened, strict=True)]
             Alert.objects.bulk_create([alert for alert in alerts if alert.pk is None])
     except IntegrityError:
         return {}

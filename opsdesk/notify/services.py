@@ -112,6 +112,13 @@ def _timeline_data(kind: str, key: str, rows: Sequence[Delivery]) -> dict[str, A
     return {"notification": kind, "key": key, "recipients": list(people.values())}
 
 
+def _enqueue_deliveries(delivery_ids: Sequence[int]) -> None:
+    from opsdesk.notify.tasks import deliver  # the task module imports this one
+
+    if delivery_ids:
+        enqueue_many(deliver, [(pk,) for pk in delivery_ids])
+
+
 @dataclass(frozen=True)
 class Notification:
     """One thing to tell: ``kind`` happened to ``ticket``; ``key`` names it for de-duplication
@@ -146,13 +153,12 @@ def notify_each(*, kind: str, notifications: Sequence[Notification],
     channels are read once, each message is rendered once per reader, and the deliveries,
     timeline events and tasks are written in bulk."""
     kind = NotificationKind(kind)
-    # Users first: someone reached directly and through a team gets the direct message.
-    everyone = sorted({(type(r), r.pk): r for n in notifications for r in n.recipients
-                       if r is not None}.items(), key=lambda item: item[0][0] is Team)
-    targets = targets_by_recipient([r for _, r in everyone], kind)
+    everyone = {(type(r), r.pk): r for n in notifications for r in n.recipients if r is not None}
+    targets = targets_by_recipient(everyone.values(), kind)
     rows: dict[str, Delivery] = {}
     for notification in notifications:
         messages: dict[tuple[str, str], Message] = {}
+        # Users first: someone reached directly and through a team gets the direct message.
         reached = sorted(dict.fromkeys((type(r), r.pk) for r in notification.recipients
                                        if r is not None), key=lambda who: who[0] is Team)
         for target in (t for who in reached for t in targets[who]):
@@ -192,10 +198,7 @@ def notify_each(*, kind: str, notifications: Sequence[Notification],
         for n in notifications
         if n.ticket is not None and by_key.get(n.key[:200])
     ])
-    if created:
-        from opsdesk.notify.tasks import deliver  # the task module imports this one
-
-        enqueue_many(deliver, [(row.pk,) for row in created])
+    _enqueue_deliveries([row.pk for row in created])
     return created
 
 
@@ -207,9 +210,7 @@ def retry_delivery(*, delivery_id: int) -> Delivery:
         delivery.status = DeliveryStatus.FAILED
         delivery.next_attempt_at = timezone.now()
         delivery.save(update_fields=["status", "next_attempt_at"])
-        from opsdesk.notify.tasks import deliver  # the task module imports this one
-
-        enqueue_many(deliver, [(delivery.pk,)])
+        _enqueue_deliveries([delivery.pk])
     return delivery
 
 

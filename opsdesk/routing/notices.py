@@ -23,7 +23,7 @@ def heads() -> list[User]:
 
 def on_ticket_change(change: TicketChange) -> None:
     """Hook: notify the people each workflow event concerns (once per ticket version)."""
-    ticket, key = change.ticket, f"{change.action}:{change.ticket.pk}:{change.ticket.version}"
+    ticket, key = change.ticket, change_key(change.action, change.ticket)
     if change.action in ("triage", "reassign") and "assignee" in change.changed:
         _send(NotificationKind.ASSIGNED, ticket, [ticket.assignee], key, change.actor)
     elif change.action == "propose_plan" and change.target == Status.AWAITING_APPROVAL:
@@ -34,6 +34,11 @@ def on_ticket_change(change: TicketChange) -> None:
             people.append(duty_engineer_at(change.at))
         reason = _latest_reason(ticket)
         _send(NotificationKind.ESCALATED, ticket, people, key, change.actor, reason=reason)
+
+
+def change_key(action: str, ticket: Ticket) -> str:
+    """Names the notification of one workflow change (once per ticket version)."""
+    return f"{action}:{ticket.pk}:{ticket.version}"
 
 
 def triage_needed(waiting: Sequence[Ticket], *, duty: User | None) -> None:
@@ -47,8 +52,7 @@ def assigned_by_rules(assignments: Sequence[RuleAssignment]) -> None:
     """Each engineer a routing rule gave a new ticket to hears about it."""
     if assignments:
         notify.notify_each(kind=NotificationKind.ASSIGNED, notifications=[
-            notify.Notification(a.ticket, [a.assignee],
-                                f"triage:{a.ticket.pk}:{a.ticket.version}")
+            notify.Notification(a.ticket, [a.assignee], change_key("triage", a.ticket))
             for a in assignments])
 
 

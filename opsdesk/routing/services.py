@@ -74,9 +74,9 @@ def route_new_tickets(changes: Sequence[TicketChange]) -> None:
 
 def _load_module_owners(new: Sequence[Ticket]) -> None:
     """The owners of the new tickets' modules, read in one query rather than one per ticket."""
-    modules = {t.module_id: t.module for t in new if t.module is not None}
-    owners = User.objects.in_bulk({m.owner_id for m in modules.values()})
-    for module in modules.values():
+    modules = [t.module for t in new if t.module is not None]
+    owners = User.objects.in_bulk({m.owner_id for m in modules})
+    for module in modules:
         module.owner = owners[module.owner_id]
 
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import User
@@ -143,7 +142,7 @@ def _opened(problem: _NewProblem, ticket: Ticket) -> dict[str, Any]:
     skipped = _attach(ticket, problem.mail.attachments, ticket.submitter, comment=None)
     result = {"ticket": ticket.key, "attachments": len(problem.mail.attachments) - len(skipped),
               "skipped_attachments": skipped}
-    _finish(problem.message, InboundStatus.PROCESSED, result=result)
+    problem.message.finish(InboundStatus.PROCESSED, result=result)
     return result
 
 
@@ -154,7 +153,7 @@ def _open_alone(problem: _NewProblem) -> dict[str, Any]:
     except Exception as error:
         log.exception("mail intake: message #%s failed", problem.message.pk)
         problem.record.delete()  # unclaimed again, as if never used: a replay opens it
-        _finish(problem.message, InboundStatus.FAILED, error=f"{type(error).__name__}: {error}")
+        problem.message.finish(InboundStatus.FAILED, error=f"{type(error).__name__}: {error}")
         return {"failed": f"{type(error).__name__}: {error}"}
 
 
@@ -173,7 +172,7 @@ def quarantine_oversized(*, size: int, source: str, head: bytes) -> Delivered:
                 "only its first %(kept)d bytes are kept here, the whole message stays at "
                 "%(source)s.") % {"size": size, "limit": settings.OPSDESK_MAIL_MAX_BYTES,
                                   "kept": len(head), "source": source}
-    _finish(message, InboundStatus.QUARANTINED, error=problem)
+    message.finish(InboundStatus.QUARANTINED, error=problem)
     return Delivered(message, {"quarantined": problem})
 
 
@@ -198,23 +197,15 @@ def _process(message: InboundMessage, mail: ParsedMail | None,
             result = _use(mail or parse(bytes(message.body)), message, later)
             if result is None:
                 return None
-            _finish(message, InboundStatus.PROCESSED, result=result)
+            message.finish(InboundStatus.PROCESSED, result=result)
     except MailQuarantined as error:
         log.info("mail intake: message #%s quarantined: %s", message.pk, error.message)
-        _finish(message, InboundStatus.QUARANTINED, error=error.message)
+        message.finish(InboundStatus.QUARANTINED, error=error.message)
         raise
     except Exception as error:
-        _finish(message, InboundStatus.FAILED, error=f"{type(error).__name__}: {error}")
+        message.finish(InboundStatus.FAILED, error=f"{type(error).__name__}: {error}")
         raise
     return result
-
-
-def _finish(message: InboundMessage, status: str, *, error: str = "",
-            result: dict[str, Any] | None = None) -> None:
-    message.status, message.error = status, error
-    message.result = result or {}
-    message.processed_at = timezone.now()
-    message.save(update_fields=["status", "error", "result", "processed_at", "attempts"])
 
 
 def _use(mail: ParsedMail, message: InboundMessage,
