@@ -24,6 +24,7 @@ from opsdesk.notify.messages import Message, render
 from opsdesk.notify.models import Channel, Delivery, Team
 from opsdesk.runtime.tasks import enqueue_many
 from opsdesk.tickets.models import Ticket, TimelineEvent
+from opsdesk.tickets.services import append_events
 
 Recipient = User | Team
 # Stakeholders may see that a status update went out; the rest is the department's business.
@@ -189,7 +190,7 @@ def notify_each(*, kind: str, notifications: Sequence[Notification],
     by_key: dict[str, list[Delivery]] = defaultdict(list)
     for row in created:
         by_key[row.notification_key].append(row)
-    TimelineEvent.objects.bulk_create([
+    append_events([
         TimelineEvent(
             ticket=n.ticket, kind=TimelineEvent.Kind.NOTIFICATION, actor=by, at=timezone.now(),
             data=_timeline_data(kind, n.key, by_key[n.key[:200]]),

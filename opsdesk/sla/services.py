@@ -20,6 +20,7 @@ from opsdesk.sla.models import Clock, Notice, SlaPolicy
 from opsdesk.tickets.choices import Status
 from opsdesk.tickets.hooks import TicketChange
 from opsdesk.tickets.models import Ticket, TimelineEvent
+from opsdesk.tickets.services import append_events
 
 SLA_EVENT = TimelineEvent.Kind.SLA
 
@@ -83,7 +84,7 @@ def start_clocks(changes: Sequence[TicketChange]) -> None:
         clocks.refresh_due_times(clock, calendar_of(clock), set())
         started.append(clock)
     Clock.objects.bulk_create(started)
-    TimelineEvent.objects.bulk_create(
+    append_events(
         [_event(clock, "started", clock.ticket.submitted_at) for clock in started])
     timed = [clock for clock in started if clock.next_check_at is not None]
     if timed:
