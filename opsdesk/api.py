@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.renderers import JSONRenderer
-from ninja.responses import NinjaJSONEncoder
 from ninja.security import HttpBearer, SessionAuth
 
 from opsdesk.accounts.api import router as accounts_router
@@ -22,6 +18,7 @@ from opsdesk.cross_department.api import router as cross_department_router
 from opsdesk.emergencies.api import router as emergencies_router
 from opsdesk.inspections.api import router as inspections_router
 from opsdesk.intake.api import router as intake_router
+from opsdesk.rendering import RENDERER
 from opsdesk.reports.api import router as reports_router
 from opsdesk.tickets.api import router as tickets_router
 from opsdesk.tickets.errors import DomainError
@@ -49,24 +46,8 @@ class BrowserSession(SessionAuth):
         return None
 
 
-class LocalTimeEncoder(NinjaJSONEncoder):
-    """Datetimes in the caller's time zone (with its offset), as the rest of the UI shows them."""
-
-    def default(self, o: Any) -> Any:
-        if isinstance(o, datetime) and timezone.is_aware(o):
-            return timezone.localtime(o).isoformat()
-        return super().default(o)
-
-
-class UnicodeJSONRenderer(JSONRenderer):
-    """JSON with Chinese as characters, not \\u escapes: half the bytes, readable in logs."""
-
-    encoder_class = LocalTimeEncoder
-    json_dumps_params = {"ensure_ascii": False}
-
-
 api = NinjaAPI(
-    renderer=UnicodeJSONRenderer(),
+    renderer=RENDERER,
     title="opsdesk API",
     version="1",
     urls_namespace="api-v1",

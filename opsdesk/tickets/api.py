@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 
 from opsdesk.accounts.models import User
 from opsdesk.accounts.selectors import get_user_by_ref
-from opsdesk.tickets import policy, selectors, services, workflow
+from opsdesk.rendering import json_response
+from opsdesk.tickets import answers, policy, selectors, services
 from opsdesk.tickets.choices import Channel
 from opsdesk.tickets.docs import workflow_as_data
 from opsdesk.tickets.errors import InvalidField
@@ -42,31 +43,13 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def describe_action(t: workflow.Transition, ticket: Ticket) -> dict[str, Any]:
-    return {
-        "name": t.name,
-        "label": str(t.label),
-        "target": workflow.resolve_target(t, ticket),
-        "requires": [
-            {**n.field.describe(), "required": n.applies(ticket, {}) if n.when is None else None,
-             "when": str(n.why) if n.why else None}
-            for n in t.requires
-        ],
-        "accepts": [fld.describe() for fld in t.accepts],
-        "help": str(t.help),
-    }
+def _answer(request: HttpRequest, ticket: Ticket, status: int = 200) -> HttpResponse:
+    """The ticket as ``schemas.TicketOut`` documents it (see ``answers``)."""
+    return json_response(request, answers.ticket_detail(_user(request), ticket), status)
 
 
-def _detail(user: User, ticket: Ticket) -> Ticket:
-    ticket.actions = [describe_action(t, ticket) for t in policy.available_actions(user, ticket)]  # type: ignore[attr-defined]
-    ticket.editable_fields = sorted(  # type: ignore[attr-defined]
-        [] if ticket.is_read_only else policy.editable_fields(user, ticket)
-    )
-    return ticket
-
-
-def _reload(user: User, ticket: Ticket) -> Ticket:
-    return _detail(user, selectors.get_ticket(user=user, key=str(ticket.pk)))
+def _reload(request: HttpRequest, ticket: Ticket) -> HttpResponse:
+    return _answer(request, selectors.get_ticket(user=_user(request), key=str(ticket.pk)))
 
 
 class ListParams(Schema):
@@ -85,7 +68,7 @@ class ListParams(Schema):
 
 
 @router.post("/tickets", response={201: TicketOut}, summary="Register a problem")
-def create_ticket(request: HttpRequest, payload: TicketIn) -> tuple[int, Ticket]:
+def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpResponse:
     user = _user(request)
     data = payload.dict(exclude_none=True)
     submitter_ref = data.pop("submitter", None)
@@ -100,7 +83,7 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> tuple[int, Ticket]
     # The service's ticket already holds what the answer shows (assignee, module, SLA clock
     # set by the hooks), so it is not read back; a new ticket has no collaborators yet.
     ticket._prefetched_objects_cache = {"collaborators": ticket.collaborators.none()}  # type: ignore[attr-defined]
-    return 201, _detail(user, ticket)
+    return _answer(request, ticket, 201)
 
 
 @router.get("/tickets", response=TicketPage, summary="List tickets (keyset pages)")
@@ -118,61 +101,60 @@ def list_tickets(request: HttpRequest, params: Query[ListParams]) -> selectors.P
 
 
 @router.get("/tickets/{key}", response=TicketOut, summary="Read a ticket")
-def get_ticket(request: HttpRequest, key: str) -> Ticket:
-    user = _user(request)
-    return _detail(user, selectors.get_ticket(user=user, key=key))
+def get_ticket(request: HttpRequest, key: str) -> HttpResponse:
+    return _answer(request, selectors.get_ticket(user=_user(request), key=key))
 
 
 @router.patch("/tickets/{key}", response=TicketOut, summary="Change fields")
-def update_ticket(request: HttpRequest, key: str, payload: TicketUpdateIn) -> Ticket:
+def update_ticket(request: HttpRequest, key: str, payload: TicketUpdateIn) -> HttpResponse:
     user = _user(request)
     ticket = selectors.get_ticket(user=user, key=key)
     ticket = services.update_ticket(
         ticket_id=ticket.pk, by=user, version=payload.version, fields=payload.fields
     )
-    return _reload(user, ticket)
+    return _reload(request, ticket)
 
 
 @router.get("/tickets/{key}/actions", response=list[ActionOut], summary="Actions you may take now")
 def list_actions(request: HttpRequest, key: str) -> list[dict[str, Any]]:
     user = _user(request)
     ticket = selectors.get_ticket(user=user, key=key)
-    return [describe_action(t, ticket) for t in policy.available_actions(user, ticket)]
+    return [answers.describe_action(t, ticket) for t in policy.available_actions(user, ticket)]
 
 
 @router.post("/tickets/{key}/transitions", response=TicketOut, summary="Take a workflow action")
-def transition(request: HttpRequest, key: str, payload: TransitionIn) -> Ticket:
+def transition(request: HttpRequest, key: str, payload: TransitionIn) -> HttpResponse:
     return _act(request, key, payload.action, payload.version, payload.fields)
 
 
 def _act(request: HttpRequest, key: str, action: str, version: int,
-         fields: dict[str, Any]) -> Ticket:
+         fields: dict[str, Any]) -> HttpResponse:
     user = _user(request)
     ticket = selectors.get_ticket(user=user, key=key)
     ticket = services.do_transition(
         ticket_id=ticket.pk, action=action, by=user, version=version, fields=fields
     )
-    return _reload(user, ticket)
+    return _reload(request, ticket)
 
 
 @router.post("/tickets/{key}/approve", response=TicketOut, summary="Approve the plan (head)")
-def approve(request: HttpRequest, key: str, payload: DecisionIn) -> Ticket:
+def approve(request: HttpRequest, key: str, payload: DecisionIn) -> HttpResponse:
     fields = {"comment": payload.reason} if payload.reason else {}
     return _act(request, key, "approve", payload.version, fields)
 
 
 @router.post("/tickets/{key}/reject", response=TicketOut, summary="Reject the plan (head)")
-def reject(request: HttpRequest, key: str, payload: DecisionIn) -> Ticket:
+def reject(request: HttpRequest, key: str, payload: DecisionIn) -> HttpResponse:
     return _act(request, key, "reject_plan", payload.version, {"reason": payload.reason})
 
 
 @router.post("/tickets/{key}/escalate", response=TicketOut, summary="Escalate to the head")
-def escalate(request: HttpRequest, key: str, payload: DecisionIn) -> Ticket:
+def escalate(request: HttpRequest, key: str, payload: DecisionIn) -> HttpResponse:
     return _act(request, key, "escalate", payload.version, {"reason": payload.reason})
 
 
 @router.post("/tickets/{key}/verify", response=TicketOut, summary="Confirm or reject the fix")
-def verify(request: HttpRequest, key: str, payload: VerifyIn) -> Ticket:
+def verify(request: HttpRequest, key: str, payload: VerifyIn) -> HttpResponse:
     if payload.accepted:
         fields = {"comment": payload.reason} if payload.reason else {}
         return _act(request, key, "confirm", payload.version, fields)
@@ -208,11 +190,11 @@ def add_comment(request: HttpRequest, key: str, payload: CommentIn) -> tuple[int
 
 
 @router.post("/tickets/{key}/collaborators", response=TicketOut, summary="Change collaborators")
-def set_collaborators(request: HttpRequest, key: str, payload: CollaboratorsIn) -> Ticket:
+def set_collaborators(request: HttpRequest, key: str, payload: CollaboratorsIn) -> HttpResponse:
     user = _user(request)
     ticket = selectors.get_ticket(user=user, key=key)
     services.set_collaborators(ticket_id=ticket.pk, by=user, add=payload.add, remove=payload.remove)
-    return _reload(user, ticket)
+    return _reload(request, ticket)
 
 
 @router.get("/tickets/{key}/timeline", response=list[EventOut], summary="The ticket's timeline")

@@ -1,0 +1,57 @@
+"""A ticket's answer is built without its schema (answers.py); it must say exactly what the
+documented schema says, for tickets in every stage, to every role."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import RequestFactory
+
+from opsdesk.accounts.models import User
+from opsdesk.rendering import RENDERER
+from opsdesk.tickets import policy, selectors
+from opsdesk.tickets.answers import describe_action
+from opsdesk.tickets.choices import Status
+from opsdesk.tickets.schemas import TicketOut
+from tests.conftest import Api
+from tests.factories import ticket_in
+
+
+def _as_schema_says(user: User, key: str) -> object:
+    ticket = selectors.get_ticket(user=user, key=key)
+    ticket.actions = [describe_action(t, ticket) for t in policy.available_actions(user, ticket)]
+    ticket.editable_fields = sorted(
+        [] if ticket.is_read_only else policy.editable_fields(user, ticket))
+    data = TicketOut.model_validate(ticket).model_dump()
+    return json.loads(RENDERER.render(RequestFactory().get("/"), data, response_status=200))
+
+
+@pytest.mark.parametrize("status", [Status.NEW, Status.AWAITING_APPROVAL, Status.IN_PROGRESS,
+                                    Status.CLOSED, Status.ARCHIVED])
+@pytest.mark.parametrize("role", ["owner", "submitter", "head"])
+def test_the_answer_is_what_the_schema_documents(
+    status: Status, role: str, people: dict[str, User],
+) -> None:
+    ticket = ticket_in(status, people=people, collaborators=("developer",),
+                       occurred_at="2026-11-20T09:30:00+08:00")
+    user = people[role]
+    answered = Api(user).read(ticket.key)
+    assert answered == _as_schema_says(user, ticket.key)
+    assert answered["collaborators"][0]["username"] == people["developer"].username
+    assert answered["sla"]["policy"]
+    if status != Status.NEW:
+        assert answered["current_plan"]["created_by"]["username"] == people["owner"].username
+
+
+def test_a_new_ticket_answers_as_it_reads_back(api: dict[str, Api],
+                                               people: dict[str, User]) -> None:
+    created = api["duty"].post("/tickets", {
+        "title": "支付回调失败", "impact": "some_users", "urgency": "high",
+        "submitter": people["submitter"].username, "description": "回调返回 500",
+    })
+    assert created.status_code == 201
+    assert created["Content-Type"] == "application/json; charset=utf-8"
+    body = created.json()
+    assert body == api["duty"].read(body["key"])
+    assert body == _as_schema_says(people["duty"], body["key"])
