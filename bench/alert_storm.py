@@ -24,7 +24,6 @@ import itertools
 import json
 import os
 import random
-import signal
 import socket
 import sys
 import threading
@@ -147,11 +146,12 @@ def group_memory_mb(pgid: int) -> tuple[float, float]:
 
 
 class MemorySampler:
-    """The peak of the server's summed RSS, sampled every 100 ms while a storm runs."""
+    """The peak of the server's summed RSS, sampled every 100 ms while a storm runs, and the
+    worker's."""
 
     def __init__(self, server: Server) -> None:
         self.server = server
-        self.peak_rss = self.peak_pss = 0.0
+        self.peak_rss = self.peak_pss = self.worker_peak_rss = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -161,6 +161,10 @@ class MemorySampler:
             if process is not None:
                 rss, pss = group_memory_mb(process.pid)
                 self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+            worker = self.server.worker
+            if worker is not None:
+                self.worker_peak_rss = max(self.worker_peak_rss,
+                                           group_memory_mb(worker.pid)[0])
 
     def __enter__(self) -> MemorySampler:
         self._thread.start()
@@ -287,6 +291,7 @@ class Tally:
     processed_alerts: int
     statuses: dict[str, int]
     unprocessed_acknowledged: list[int]
+    undispatched: int
 
 
 def tally(posts: Posts) -> Tally:
@@ -308,6 +313,7 @@ def tally(posts: Posts) -> Tally:
         occurrences=Alert.objects.aggregate(n=Sum("occurrences"))["n"] or 0,
         processed_alerts=processed_alerts, statuses=statuses,
         unprocessed_acknowledged=sorted(acknowledged - done),
+        undispatched=Ticket.objects.filter(dispatched=False).count(),
     )
     connections.close_all()
     return result
@@ -353,13 +359,15 @@ class Outcome:
     other_cpu: float | None
     posts: Posts
     problems: list[str]
+    dispatched_in: float  # s from the storm's start until the worker dispatched every ticket
+    worker_peak_rss: float
 
 
 def run_storm(args: argparse.Namespace, env: Environment, *, kill_halfway: bool) -> Outcome:
     name = "storm with SIGKILL + restart halfway" if kill_halfway else "storm"
     secret = prepare(env)
     server = Server(env=env.env, data_dir=env.data_dir, workers=args.workers)
-    monitor = CpuMonitor()
+    monitor = CpuMonitor(server.worker_pids)
     bodies = storm(args.alerts, args.batch, args.distinct)
     posts = Posts(bodies)
     try:
@@ -377,14 +385,30 @@ def run_storm(args: argparse.Namespace, env: Environment, *, kill_halfway: bool)
                 # From this thread: the server dies with the thread that started it.
                 kill_and_restart(server, posts, monitor)
             wall = posting.wait()
-        assert server.process is not None
-        rss = group_memory_mb(server.process.pid)
+            assert server.process is not None
+            rss = group_memory_mb(server.process.pid)
+            dispatched_in = wall + wait_dispatched(args.timeout)
         counted = tally(posts)
     finally:
         server.stop()
     problems = check(args, posts, counted, kill_halfway=kill_halfway, log_tail=server.log())
     return Outcome(name, args.alerts / wall, wall, counted, rss,
-                   (sampler.peak_rss, sampler.peak_pss), share.other, posts, problems)
+                   (sampler.peak_rss, sampler.peak_pss), share.other, posts, problems,
+                   dispatched_in, sampler.worker_peak_rss)
+
+
+def wait_dispatched(timeout: float) -> float:
+    """Seconds until the worker has dispatched (routed, clocked, announced) every new ticket."""
+    from django.db import connections
+
+    from opsdesk.tickets.models import Ticket
+
+    started = time.monotonic()
+    while (Ticket.objects.filter(dispatched=False).exists()
+           and time.monotonic() - started < timeout):
+        time.sleep(0.01)
+    connections.close_all()
+    return time.monotonic() - started
 
 
 def kill_and_restart(server: Server, posts: Posts, monitor: CpuMonitor) -> None:
@@ -394,11 +418,7 @@ def kill_and_restart(server: Server, posts: Posts, monitor: CpuMonitor) -> None:
         if posts.errors:
             return
         time.sleep(0.001)
-    process = server.process
-    assert process is not None
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    server.process = None
+    server.kill()
     log(f"  SIGKILLed the server with {len(posts.acknowledged)} of {len(posts.bodies)} "
         "notifications acknowledged; restarting it")
     server.start()
@@ -418,6 +438,8 @@ def check(args: argparse.Namespace, posts: Posts, counted: Tally, *, kill_halfwa
                         f"{args.distinct} distinct faults")
     if counted.unprocessed_acknowledged:
         problems.append(f"acknowledged but not processed: {counted.unprocessed_acknowledged}")
+    if counted.undispatched:
+        problems.append(f"{counted.undispatched} tickets never dispatched by the worker")
     # Every processed notification counted once, and nothing processed twice but a post the
     # server committed and then died before answering (its retry counts it again).
     if counted.occurrences != counted.processed_alerts:
@@ -443,6 +465,9 @@ def report(outcome: Outcome, args: argparse.Namespace) -> None:
     print(f"  notifications       {len(outcome.posts.acknowledged):8,} acknowledged, "
           f"{len(outcome.posts.retried)} posted again; stored: "
           + ", ".join(f"{n} {s}" for s, n in sorted(t.statuses.items())))
+    print(f"  dispatched          {outcome.dispatched_in:8.2f} s after the storm began: every "
+          "ticket routed, its SLA clocks started, people told (by the worker)")
+    print(f"  worker RSS          {outcome.worker_peak_rss:8.0f} MB peak")
     print(f"  server RSS          {outcome.rss[0]:8.0f} MB at the end, peak "
           f"{outcome.peak[0]:.0f} MB (PSS {outcome.rss[1]:.0f} / peak {outcome.peak[1]:.0f} MB)"
           f"   target ≤ {RSS_TARGET_MB:.0f} MB")

@@ -1,7 +1,9 @@
-"""The production server (``opsdesk serve``: Granian) as a subprocess on a free port."""
+"""The production server (``opsdesk serve``: Granian) as a subprocess on a free port, and beside
+it the worker (``opsdesk worker``) that dispatches what it files, as ``make run`` runs them."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import http.client
 import os
@@ -20,14 +22,17 @@ def free_port() -> int:
 
 
 class Server:
-    """``opsdesk serve --port P --workers N`` in its own process group, stopped as a group."""
+    """``opsdesk serve --port P --workers N`` in its own process group, stopped as a group, and
+    ``opsdesk worker`` (one process) in another."""
 
     def __init__(self, *, env: dict[str, str], data_dir: str, workers: int = 2) -> None:
         self.env = env
         self.workers = workers
         self.port = free_port()
         self.log_path = Path(data_dir) / "server.log"
+        self.worker_log_path = Path(data_dir) / "worker.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> None:
         opsdesk = str(Path(sys.executable).with_name("opsdesk"))
@@ -38,6 +43,11 @@ class Server:
             self.process = subprocess.Popen(
                 argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 preexec_fn=_die_with_parent,
+            )
+        with self.worker_log_path.open("ab") as log:
+            self.worker = subprocess.Popen(
+                [opsdesk, "worker", "--verbosity", "0"], env=self.env, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True, preexec_fn=_die_with_parent,
             )
         self._wait_ready(timeout)
 
@@ -63,13 +73,38 @@ class Server:
         )
 
     def log(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")[-4000:]
-        except OSError:
-            return ""
+        logs = []
+        for path in (self.log_path, self.worker_log_path):
+            with contextlib.suppress(OSError):
+                logs.append(path.read_text(errors="replace")[-3000:])
+        return "\n".join(logs)
+
+    def worker_pids(self) -> set[int]:
+        return {self.worker.pid} if self.worker is not None else set()
 
     def stop(self) -> None:
-        """SIGTERM to the server's process group, SIGKILL after 10 s; waits for it to go."""
+        """SIGTERM to the server's process group and the worker, SIGKILL after 10 s; waits for
+        them to go."""
+        worker, self.worker = self.worker, None
+        if worker is not None:
+            worker.terminate()
+        self._stop_server()
+        if worker is not None:
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+    def kill(self) -> None:
+        """SIGKILL to the server's process group and the worker: a crash."""
+        for process in (self.process, self.worker):
+            if process is not None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        self.process = self.worker = None
+
+    def _stop_server(self) -> None:
         process = self.process
         if process is None:
             return

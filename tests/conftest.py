@@ -23,6 +23,13 @@ def _plain_static_storage(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _dispatch_inline(settings: Any) -> None:
+    # Most tests look at a ticket right after filing it; the worker's dispatching is tested on
+    # its own (tests/tickets/test_dispatch.py) and by the tests that start a real worker.
+    settings.OPSDESK_DISPATCH = "inline"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # Argon2 is deliberately slow; tests create people by the dozen and never crack them.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -23,6 +23,12 @@ class ProblemType(models.TextChoices):
     REQUIREMENT = "requirement", _("Requirement")
 
 
+def roles_of(group_names: set[str], *, superuser: bool) -> frozenset[str]:
+    """The role codes a user with these groups holds."""
+    codes = group_names | {Role.ADMIN} if superuser else group_names
+    return frozenset(codes & set(Role.values))
+
+
 class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=100, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
@@ -46,10 +52,7 @@ class User(AbstractUser):
     def roles(self) -> frozenset[str]:
         """The codes of the roles this user holds (cached for the request)."""
         # groups.all() uses a prefetch when the selector made one.
-        codes = {group.name for group in self.groups.all()}
-        if self.is_superuser:
-            codes.add(Role.ADMIN)
-        return frozenset(codes & set(Role.values))
+        return roles_of({group.name for group in self.groups.all()}, superuser=self.is_superuser)
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles & set(roles))

@@ -5,18 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import timedelta
 from functools import cache
-from typing import Any, TypeVar
 
 from django.contrib.auth.models import Group
 from django.db import connection
-from django.db.models import Model, Q, QuerySet
+from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from opsdesk.accounts.models import ApiToken, Module, User, hash_token
+from opsdesk.accounts.models import ApiToken, Module, User, hash_token, roles_of
 from opsdesk.accounts.roles import STAFF_ROLES
-
-_M = TypeVar("_M", bound=Model)
+from opsdesk.runtime import rows
 
 
 def user_for_token(raw: str) -> User | None:
@@ -30,23 +28,17 @@ def user_for_token(raw: str) -> User | None:
     stale_before = ApiToken._meta.get_field("last_used_at").get_db_prep_value(
         now - timedelta(seconds=60), connection
     )
-    rows: list[Any] = list(
-        User.objects.raw(_token_sql(), [stale_before, hash_token(raw), True])
-    )
-    if not rows:
+    with connection.cursor() as cursor:
+        cursor.execute(_token_sql(), [stale_before, hash_token(raw), True])
+        found = cursor.fetchall()
+    if not found:
         return None
-    user, token_id, stale = rows[0], rows[0].token_id, rows[0].token_stale
-    # The groups as if prefetched (what prefetch_related("groups") stores), so that
-    # ``user.roles`` reads them without a query.
-    groups = user.groups.get_queryset()
-    groups._result_cache = [
-        Group.from_db(groups.db, ["id", "name"], [row.group_id, row.group_name])
-        for row in rows if row.group_id is not None
-    ]
-    groups._prefetch_done = True
-    user._prefetched_objects_cache = {user.groups.prefetch_cache_name: groups}
-    for extra in ("token_id", "token_stale", "group_id", "group_name"):
-        user.__dict__.pop(extra, None)
+    width = len(User._meta.concrete_fields)
+    user = rows.build(User, found[0][:width])
+    token_id, stale = found[0][width], found[0][width + 1]
+    # The roles at hand, so that no permission check of this request reads them again.
+    user.__dict__["roles"] = roles_of({row[width + 3] for row in found if row[width + 2]},
+                                      superuser=user.is_superuser)
     if stale:
         ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
     return user
@@ -75,8 +67,8 @@ def _token_sql() -> str:
 def get_user_by_ref(ref: str | int) -> User | None:
     """A user by id or username."""
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        return _one(User.objects.filter(pk=int(ref)))
-    return _one(User.objects.filter(username=ref))
+        return rows.one(User, "id", int(ref))
+    return rows.one(User, "username", ref)
 
 
 def get_user_by_email(address: str) -> User | None:
@@ -91,14 +83,8 @@ def get_user_by_email(address: str) -> User | None:
 def get_module_by_ref(ref: str | int) -> Module | None:
     """A module by id, code or name (a code match wins over a name match)."""
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        return _one(Module.objects.filter(pk=int(ref)))
-    matches = list(Module.objects.filter(Q(code=ref) | Q(name=ref)).order_by()[:2])
-    return next((m for m in matches if m.code == ref), matches[0] if matches else None)
-
-
-def _one(rows: QuerySet[_M]) -> _M | None:
-    """The row of a lookup by a unique field, or None (``first()`` without its ORDER BY)."""
-    return next(iter(rows.order_by()[:1]), None)
+        return rows.one(Module, "id", int(ref))
+    return rows.one(Module, "code", ref) or rows.one(Module, "name", ref)
 
 
 def list_modules() -> QuerySet[Module]:

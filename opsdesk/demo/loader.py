@@ -20,6 +20,7 @@ from opsdesk.emergencies import services as emergencies
 from opsdesk.inspections import services as inspections
 from opsdesk.tickets import services
 from opsdesk.tickets.choices import Channel, SourceKind, Status
+from opsdesk.tickets.dispatch import dispatch_all
 from opsdesk.tickets.models import Ticket
 
 PASSWORD_FILE = settings.DATA_DIR / "demo-password"
@@ -99,7 +100,11 @@ def _load_tickets(p: dict[str, User]) -> None:
 
     def file(by: User, title: str, impact: str, urgency: str, **extra: Any) -> Ticket:
         extra.setdefault("channel", Channel.WEB)
-        return services.create_ticket(by=by, title=title, impact=impact, urgency=urgency, **extra)
+        ticket = services.create_ticket(by=by, title=title, impact=impact, urgency=urgency,
+                                        **extra)
+        dispatch_all()  # routed as it is filed, as the worker does a moment later
+        ticket.refresh_from_db()
+        return ticket
 
     def triage(t: Ticket, assignee: User, priority: str | None = None) -> None:
         """The duty engineer assigns what the routing rules left in the triage queue."""

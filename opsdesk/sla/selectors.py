@@ -58,11 +58,15 @@ def _load_policies() -> list[SlaPolicy]:
     return list(policies.order_by("order", "id"))
 
 
+_CLOCK_KEYS = ("policy", "response_due_at", "responded_at", "resolution_due_at", "resolved_at",
+               "paused_since", "remaining_seconds")
+
+
 def sla_summary(clock: Clock | None, now: datetime) -> dict[str, object]:
     """What a ticket shows about its SLA: state, due times and time remaining to the next due."""
     state = clocks.state(clock, now)
     if clock is None:
-        return {"state": state}
+        return {"state": state, **dict.fromkeys(_CLOCK_KEYS)}
     due = clock.breach_at
     return {
         "state": state,

@@ -7,7 +7,6 @@ ninja's schema machinery cost more than filing the ticket did (about a third of 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -31,6 +30,7 @@ _RESULT_COLUMNS = (
 _CLOSING_COLUMNS = (
     "escalated_at", "cause", "solution", "time_taken_minutes", "prevention",
     "verification_evidence", "reopen_count", "closed_at", "archived_at", "updated_at",
+    "dispatched",
 )
 
 
@@ -68,9 +68,11 @@ def plan_detail(plan: Plan | None) -> dict[str, Any] | None:
     }
 
 
-def ticket_detail(user: User, ticket: Ticket, now: datetime | None = None) -> dict[str, Any]:
-    """Everything ``user`` sees of ``ticket``, with the actions they may take on it now."""
+def ticket_detail(user: User, ticket: Ticket, *, new: bool = False) -> dict[str, Any]:
+    """Everything ``user`` sees of ``ticket``, with the actions they may take on it now.
+    A ``new`` ticket, just filed, has no collaborators yet, nor any clock before dispatch."""
     module = ticket.module
+    clock = getattr(ticket, "sla_clock", None) if ticket.dispatched else None
     out: dict[str, Any] = {name: getattr(ticket, name) for name in _LIST_COLUMNS}
     out["priority"] = ticket.priority_code
     out.update((name, getattr(ticket, name)) for name in _SOURCE_COLUMNS)
@@ -79,11 +81,11 @@ def ticket_detail(user: User, ticket: Ticket, now: datetime | None = None) -> di
         "module": {"id": module.pk, "code": module.code, "name": module.name} if module else None,
         "deadline_at": ticket.deadline_at,
         "version": ticket.version,
-        "sla": sla_summary(getattr(ticket, "sla_clock", None), now or timezone.now()),
+        "sla": sla_summary(clock, timezone.now()),
         "submitter": user_ref(ticket.submitter),
     })
     out.update((name, getattr(ticket, name)) for name in _DETAIL_COLUMNS)
-    out["collaborators"] = [user_ref(u) for u in ticket.collaborators.all()]
+    out["collaborators"] = [] if new else [user_ref(u) for u in ticket.collaborators.all()]
     out.update((name, getattr(ticket, name)) for name in _RESULT_COLUMNS)
     out["current_plan"] = plan_detail(ticket.current_plan)
     out.update((name, getattr(ticket, name)) for name in _CLOSING_COLUMNS)

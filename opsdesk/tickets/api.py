@@ -43,9 +43,10 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def _answer(request: HttpRequest, ticket: Ticket, status: int = 200) -> HttpResponse:
+def _answer(request: HttpRequest, ticket: Ticket, status: int = 200, *,
+            new: bool = False) -> HttpResponse:
     """The ticket as ``schemas.TicketOut`` documents it (see ``answers``)."""
-    return json_response(request, answers.ticket_detail(_user(request), ticket), status)
+    return json_response(request, answers.ticket_detail(_user(request), ticket, new=new), status)
 
 
 def _reload(request: HttpRequest, ticket: Ticket) -> HttpResponse:
@@ -80,10 +81,9 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpResponse:
     default_channel = Channel.WEB if getattr(request, "via_session", False) else Channel.API
     data["channel"] = data.get("channel") or default_channel
     ticket = services.create_ticket(by=user, submitter=submitter, **data)
-    # The service's ticket already holds what the answer shows (assignee, module, SLA clock
-    # set by the hooks), so it is not read back; a new ticket has no collaborators yet.
-    ticket._prefetched_objects_cache = {"collaborators": ticket.collaborators.none()}  # type: ignore[attr-defined]
-    return _answer(request, ticket, 201)
+    # The service's ticket holds what the answer shows (with its routing and SLA clock when
+    # dispatched inline), so it is not read back.
+    return _answer(request, ticket, 201, new=True)
 
 
 @router.get("/tickets", response=TicketPage, summary="List tickets (keyset pages)")

@@ -102,6 +102,9 @@ class Ticket(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Optimistic concurrency: every write compares and increments it.
     version = models.PositiveIntegerField(default=1)
+    # False from filing until it is dispatched: routed, its SLA clocks started, people told
+    # (tickets/dispatch.py; by the worker a moment later unless OPSDESK_DISPATCH=inline).
+    dispatched = models.BooleanField(default=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -121,6 +124,9 @@ class Ticket(models.Model):
             # from the index alone.
             models.Index(fields=["submitted_at", "source_kind", "module"],
                          name="ticket_submitted"),
+            # The dispatcher's queue: only the few tickets waiting for it are in the index.
+            models.Index(fields=["id"], condition=models.Q(dispatched=False),
+                         name="ticket_undispatched"),
         ]
 
     def __str__(self) -> str:

@@ -194,6 +194,9 @@ class TicketOut(TicketListItem):
     closed_at: datetime | None
     archived_at: datetime | None
     updated_at: datetime
+    dispatched: bool = Field(description=(
+        "False for a moment after filing: routing, the SLA clocks and the notifications are "
+        "on their way (the worker dispatches new tickets within about a second)."))
     actions: list[ActionOut] = []
     editable_fields: list[str] = []
 

@@ -3,13 +3,14 @@ who may do it against the workflow table, and leaves a timeline event."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -20,9 +21,11 @@ from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import Module, User
 from opsdesk.accounts.roles import ASSIGNABLE_ROLES, STAFF_ROLES, Role
+from opsdesk.runtime import rows
 from opsdesk.tickets import fields as f
 from opsdesk.tickets import policy, workflow
 from opsdesk.tickets.choices import Channel, Priority, SourceKind, StepKind, StepOutcome
+from opsdesk.tickets.dispatch import dispatch_ticket
 from opsdesk.tickets.effects import ActionContext
 from opsdesk.tickets.errors import (
     ApprovalRequired,
@@ -47,6 +50,8 @@ from opsdesk.tickets.models import (
 from opsdesk.tickets.priority import priority_for
 
 Kind = TimelineEvent.Kind
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # Registration fields a ticket is created with; all strings except the datetimes.
 CREATE_TEXT_FIELDS = (
@@ -170,11 +175,14 @@ def new_ticket(
 
 
 def _insert(tickets: list[Ticket], by: User | None) -> list[Ticket]:
-    """Write new tickets and their 'created' events in bulk, then let the other apps route
-    them, start their clocks and tell people, each in a few statements for all of them."""
+    """Write new tickets and their 'created' events in bulk, to be dispatched (routed, their
+    clocks started, people told) by the worker, or at once in inline mode (tickets/dispatch.py)."""
     if not tickets:
         return tickets
-    Ticket.objects.bulk_create(tickets)
+    inline = settings.OPSDESK_DISPATCH == "inline"
+    for ticket in tickets:
+        ticket.dispatched = inline
+    rows.insert(tickets)
     append_events([
         TimelineEvent(
             ticket=ticket, kind=Kind.CREATED, actor=by, at=ticket.submitted_at,
@@ -183,23 +191,22 @@ def _insert(tickets: list[Ticket], by: User | None) -> list[Ticket]:
         )
         for ticket in tickets
     ])
-    run_creation_hooks([
-        TicketChange(ticket, by, "create", None, ticket.status, {}, ticket.submitted_at)
-        for ticket in tickets
-    ])
+    if inline:
+        run_creation_hooks([
+            TicketChange(ticket, by, "create", None, ticket.status, {}, ticket.submitted_at)
+            for ticket in tickets
+        ])
     return tickets
 
 
 def _lock(ticket_id: int, version: int | None) -> Ticket:
-    """The ticket, locked for this transaction, after checking the caller saw its latest version."""
-    ticket = (
-        Ticket.objects.select_for_update(of=("self",))
-        .select_related("assignee", "submitter", "module", "current_plan")
-        .filter(pk=ticket_id)
-        .first()
-    )
+    """The ticket, locked for this transaction, after checking the caller saw its latest
+    version. Only for services wrapped in ``dispatched_first``."""
+    ticket = _locked(ticket_id)
     if ticket is None:
         raise NotFound(_("No such ticket."))
+    if not ticket.dispatched:
+        raise _WaitingForDispatch(ticket_id)
     if version is not None and version != ticket.version:
         raise StaleVersion(
             _("%(key)s was changed by someone else (version %(theirs)s, you had %(yours)s). "
@@ -210,6 +217,39 @@ def _lock(ticket_id: int, version: int | None) -> Ticket:
     return ticket
 
 
+class _WaitingForDispatch(Exception):
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__(ticket_id)
+        self.ticket_id = ticket_id
+
+
+def dispatched_first(service: Callable[P, R]) -> Callable[P, R]:
+    """Run a service that changes a ticket; if the ticket was still waiting to be dispatched,
+    dispatch it first in its own transaction, as the worker would have a moment later, and run
+    the service again. Whoever acted on what they saw before the routing moved the ticket is
+    then told it changed (their version is stale) and reads the routed ticket."""
+
+    @functools.wraps(service)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return service(*args, **kwargs)
+        except _WaitingForDispatch as waiting:
+            dispatch_ticket(waiting.ticket_id)
+            return service(*args, **kwargs)
+
+    return run
+
+
+def _locked(ticket_id: int) -> Ticket | None:
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("assignee", "submitter", "module", "current_plan")
+        .filter(pk=ticket_id)
+        .first()
+    )
+
+
+@dispatched_first
 @transaction.atomic
 def declare_emergency(*, ticket_id: int, by: User, reason: str) -> Ticket:
     """Make an open ticket urgent because ``by`` declared an emergency on it, with the reason
@@ -271,6 +311,7 @@ def _save(ticket: Ticket) -> None:
     ticket.save()
 
 
+@dispatched_first
 @transaction.atomic
 def do_transition(
     *, ticket_id: int, action: str, by: User | None, version: int | None,
@@ -348,6 +389,7 @@ def _empty(ticket: Ticket, field: f.Field, values: dict[str, Any], *, given: boo
     return values.get(field.name) in (None, "")
 
 
+@dispatched_first
 @transaction.atomic
 def update_ticket(*, ticket_id: int, by: User, version: int, fields: dict[str, Any]) -> Ticket:
     """Change registration or classification fields, as far as ``by`` may edit them."""
@@ -392,6 +434,7 @@ _NULLABLE = frozenset({"occurred_at", "module", "estimate_minutes", "deadline_at
 _REQUIRED = ("impact", "urgency", "priority")
 
 
+@dispatched_first
 @transaction.atomic
 def add_work_log_step(
     *, ticket_id: int, by: User, command: str, kind: str = StepKind.SHELL,
@@ -435,6 +478,7 @@ def add_work_log_step(
     return step
 
 
+@dispatched_first
 @transaction.atomic
 def add_comment(*, ticket_id: int, by: User | None, body: str, internal: bool = False,
                 author_name: str = "") -> Comment:
@@ -475,6 +519,7 @@ def clean_file_name(name: str) -> str:
     return name[:255] or "attachment"
 
 
+@dispatched_first
 @transaction.atomic
 def add_attachment(
     *, ticket_id: int, by: User | None, name: str, content: bytes, content_type: str = "",
@@ -515,6 +560,7 @@ def add_attachment(
     return attachment
 
 
+@dispatched_first
 @transaction.atomic
 def set_collaborators(
     *, ticket_id: int, by: User, add: Iterable[str] = (), remove: Iterable[str] = ()
@@ -594,6 +640,7 @@ def note_routing(notes: Sequence[tuple[Ticket, str, dict[str, Any]]]) -> None:
     ])
 
 
+@dispatched_first
 @transaction.atomic
 def rate_support(*, ticket_id: int, by: User, score: int, comment: str = "") -> SupportRating:
     """The submitter rates the support (1–5) once the ticket is closed; once per ticket."""
