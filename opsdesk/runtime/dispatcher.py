@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from django.db import close_old_connections
 
@@ -20,14 +21,17 @@ REST_SECONDS = 0.2
 def run_forever(stop: threading.Event) -> None:
     while not stop.is_set():
         close_old_connections()
+        started = time.monotonic()
         try:
             done = dispatch_due()
         except Exception:
             # Logged and tried again: the tickets stay marked and are picked up next round.
             log.exception("dispatching new tickets failed")
             done = 0
-        if done < BATCH:
-            stop.wait(REST_SECONDS)
+        # With a backlog (a storm), rest as long as the batch took: the database (SQLite has
+        # one writer) is then free at least half the time for storing what keeps arriving,
+        # which comes first; routing catches up once the storm calms.
+        stop.wait(REST_SECONDS if done < BATCH else time.monotonic() - started)
 
 
 def start(stop: threading.Event) -> threading.Thread:

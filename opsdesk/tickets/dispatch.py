@@ -20,7 +20,9 @@ from opsdesk.accounts.models import User
 from opsdesk.tickets.hooks import TicketChange, run_creation_hooks
 from opsdesk.tickets.models import Ticket, TimelineEvent
 
-BATCH = 200
+# Tickets per dispatching transaction: enough to share the hooks' statements, few enough that
+# the transaction holds SQLite's write lock for a fraction of a second.
+BATCH = 50
 
 
 def dispatch_due(limit: int | None = None) -> int:
