@@ -50,13 +50,13 @@ def demo_password() -> str:
     return PASSWORD_FILE.read_text().strip()
 
 
-def login_help() -> str:
+def login_help(base_url: str = "http://127.0.0.1:8000") -> str:
     if not demo_is_loaded():
         return "No demo data: create an account with `opsdesk createsuperuser`."
     rows = [f"  {username:<10} {name}  {', '.join(str(r.label) for r in roles)}"
             for username, name, _dept, roles in PEOPLE]
     return "\n".join([
-        "Sign in at http://127.0.0.1:8000/accounts/login/ (browser) or with an API token",
+        f"Sign in at {base_url}/accounts/login/ (browser) or with an API token",
         f"(`opsdesk token create zhangwei`). Every demo user's password: {demo_password()}",
         "  admin      系统管理员  Administrator",
         *rows,

@@ -40,7 +40,7 @@ class Command(BaseCommand):
         ]
         self.stdout.write(self.style.SUCCESS(f"opsdesk is running on http://{host}:{port}/"))
         self.stdout.write(f"  API docs: http://{host}:{port}/api/docs   admin: http://{host}:{port}/admin/")
-        self.stdout.write(login_help())
+        self.stdout.write(login_help(f"http://{host}:{port}"))
         self.stdout.write("Press Ctrl+C to stop.")
         self._supervise(children)
 
