@@ -25,9 +25,11 @@ class Server:
     """``opsdesk serve --port P --workers N`` in its own process group, stopped as a group, and
     ``opsdesk worker`` (one process) in another."""
 
-    def __init__(self, *, env: dict[str, str], data_dir: str, workers: int = 2) -> None:
+    def __init__(self, *, env: dict[str, str], data_dir: str, workers: int = 2,
+                 with_worker: bool = True) -> None:
         self.env = env
         self.workers = workers
+        self.with_worker = with_worker
         self.port = free_port()
         self.log_path = Path(data_dir) / "server.log"
         self.worker_log_path = Path(data_dir) / "worker.log"
@@ -44,6 +46,9 @@ class Server:
                 argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 preexec_fn=_die_with_parent,
             )
+        if not self.with_worker:
+            self._wait_ready(timeout)
+            return
         with self.worker_log_path.open("ab") as log:
             self.worker = subprocess.Popen(
                 [opsdesk, "worker", "--verbosity", "0"], env=self.env, stdout=log,

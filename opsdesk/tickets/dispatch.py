@@ -58,8 +58,9 @@ def dispatch_ticket(ticket_id: int) -> None:
 
 
 def dispatch(tickets: Sequence[Ticket]) -> None:
-    """Run the creation hooks for ``tickets`` (waiting, and locked by the caller's
+    """Run the creation hooks for those of ``tickets`` still waiting (locked by the caller's
     transaction) as their filing would have, and mark them dispatched."""
+    tickets = [ticket for ticket in tickets if not ticket.dispatched]
     if not tickets:
         return
     ids = [ticket.pk for ticket in tickets]

@@ -24,6 +24,7 @@ from opsdesk.intake.models import InboundMessage, InboundStatus
 from opsdesk.tickets import selectors as ticket_selectors
 from opsdesk.tickets import services as tickets
 from opsdesk.tickets.choices import Channel, Impact, Urgency
+from opsdesk.tickets.dispatch import dispatch
 from opsdesk.tickets.errors import AttachmentTooLarge, DomainError
 from opsdesk.tickets.models import Comment, Ticket, TimelineEvent
 
@@ -127,6 +128,9 @@ class NewTickets:
         try:
             with transaction.atomic():
                 opened = tickets.create_tickets(by=None, specs=[p.spec for p in waiting])
+                # Dispatched with the batch, not one by one as their attachments and the
+                # replies that follow them would each dispatch their own ticket.
+                dispatch(opened)
                 return {p.message.pk: Delivered(p.message, _opened(p, ticket))
                         for p, ticket in zip(waiting, opened, strict=True)}
         except Exception:

@@ -356,7 +356,11 @@ def test_an_admin_reads_a_quarantined_mail_and_replays_it_in_one_click(
 
 
 @pytest.mark.usefixtures("anyone_may_write")
-def test_a_batch_opens_its_new_problems_together_and_threads_replies_to_them(db: None) -> None:
+@pytest.mark.parametrize("dispatching", ["inline", "worker"])
+def test_a_batch_opens_its_new_problems_together_and_threads_replies_to_them(
+    db: None, settings: Any, dispatching: str,
+) -> None:
+    settings.OPSDESK_DISPATCH = dispatching  # the worker's mode: the batch dispatches them
     first = corpus.plain(sender="wangfang@corp.example", subject="报表导出超时",
                          text="导出 10 万行时超时", message_id="<first@corp.example>")
     second = corpus.foxmail_gbk()
@@ -382,6 +386,7 @@ def test_a_batch_opens_its_new_problems_together_and_threads_replies_to_them(db:
     for ticket in opened.values():  # each routed, clocked and on its timeline as if alone
         kinds = list(ticket.timeline.values_list("kind", flat=True))
         assert kinds.count("created") == 1 and "sla" in kinds and "routing" in kinds
+        assert ticket.dispatched
 
 
 def auto_reply() -> bytes:
