@@ -114,10 +114,10 @@ def _timeline_data(kind: str, key: str, rows: Sequence[Delivery]) -> dict[str, A
 
 
 def _enqueue_deliveries(delivery_ids: Sequence[int]) -> None:
-    from opsdesk.notify.tasks import deliver  # the task module imports this one
+    from opsdesk.notify.tasks import deliver_all  # the task module imports this one
 
     if delivery_ids:
-        enqueue_many(deliver, [(pk,) for pk in delivery_ids])
+        enqueue_many(deliver_all, [(list(delivery_ids),)])
 
 
 @dataclass(frozen=True)

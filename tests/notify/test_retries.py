@@ -80,8 +80,8 @@ def test_a_backend_that_can_defer_gets_the_retry_at_its_due_moment(
     committed(page, ticket=ticket, recipients=[readers["en"]])
     delivery = Delivery.objects.get()
     queue = deliver.get_backend()
-    [first] = queue.results  # enqueued on commit, not yet run
-    assert first.args == [delivery.pk] and first.task.run_after is None
+    [first] = queue.results  # the round's deliveries, enqueued on commit, not yet run
+    assert first.args == [[delivery.pk]] and first.task.run_after is None
 
     assert deliver.call(delivery.pk) == "failed"
     delivery.refresh_from_db()
@@ -189,3 +189,27 @@ def test_a_robot_url_never_reaches_the_logs_or_the_error(
         assert secret not in caplog.text
         assert all(secret not in d.last_error for d in deliveries)
         assert all(secret not in str(d) for d in deliveries)
+
+
+def test_one_delivery_breaking_does_not_hold_back_the_others_of_its_round(
+    readers: dict[str, User], ticket: Ticket, smtp_server: Mailbox,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    from opsdesk.notify import senders
+    from opsdesk.notify.tasks import deliver_all
+
+    first, second = page(ticket, [readers["en"], readers["zh"]])
+    send = senders.send
+
+    def broken_for_the_first(delivery: Delivery) -> None:
+        if delivery.pk == first.pk:
+            raise RuntimeError("a bug in a sender")
+        send(delivery)
+
+    monkeypatch.setattr(senders, "send", broken_for_the_first)
+    with caplog.at_level(logging.ERROR):
+        assert deliver_all.call([first.pk, second.pk]) == {"broken": 1, "sent": 1}
+    assert f"Delivery {first.pk} broke" in caplog.text
+    second.refresh_from_db()
+    assert second.status == DeliveryStatus.SENT
+    assert len(smtp_server.messages) == 1

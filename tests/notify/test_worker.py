@@ -27,8 +27,10 @@ def _database_queue(settings: Any, _tasks_run_now: None) -> None:
 
 
 def deliveries_queued() -> Any:
-    """The queued delivery tasks (creating a ticket also queues its SLA timer)."""
-    return DBTaskResult.objects.filter(task_path="opsdesk.notify.tasks.deliver")
+    """The queued delivery tasks: first attempts together, retries one each (creating a
+    ticket also queues its SLA timer)."""
+    return DBTaskResult.objects.filter(task_path__in=["opsdesk.notify.tasks.deliver_all",
+                                                      "opsdesk.notify.tasks.deliver"])
 
 
 def run_worker() -> None:
