@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from opsdesk.accounts.models import User
 from opsdesk.tickets.hooks import TicketChange, run_creation_hooks
@@ -30,11 +31,7 @@ def dispatch_due(limit: int | None = None) -> int:
     how many."""
     limit = limit or BATCH
     with transaction.atomic():
-        waiting = list(
-            Ticket.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("module", "submitter", "assignee")
-            .filter(dispatched=False).order_by("pk")[:limit]
-        )
+        waiting = list(_waiting(skip_locked=True).order_by("pk")[:limit])
         dispatch(waiting)
     return len(waiting)
 
@@ -50,11 +47,13 @@ def dispatch_all() -> int:
 def dispatch_ticket(ticket_id: int) -> None:
     """Dispatch one ticket now, in its own transaction, if it is still waiting."""
     with transaction.atomic():
-        dispatch(list(
-            Ticket.objects.select_for_update(of=("self",))
-            .select_related("module", "submitter", "assignee")
-            .filter(pk=ticket_id, dispatched=False)
-        ))
+        dispatch(list(_waiting(skip_locked=False).filter(pk=ticket_id)))
+
+
+def _waiting(*, skip_locked: bool) -> QuerySet[Ticket]:
+    """Tickets waiting for dispatch, locked, with what the hooks read of them."""
+    return (Ticket.objects.select_for_update(skip_locked=skip_locked, of=("self",))
+            .select_related("module", "submitter", "assignee").filter(dispatched=False))
 
 
 def dispatch(tickets: Sequence[Ticket]) -> None:
