@@ -54,3 +54,19 @@ def test_the_submitter_verifies_or_rejects_the_fix(people, browser_as):
                 {"version": ticket.version, "reason": "下午仍然无法登录"})
     ticket.refresh_from_db()
     assert (ticket.status, ticket.reopen_count) == (Status.IN_PROGRESS, 1)
+
+
+def test_a_report_just_filed_says_its_routing_is_on_its_way_until_the_worker_did_it(
+        people, browser_as, settings):
+    from opsdesk.tickets.dispatch import dispatch_all
+
+    settings.OPSDESK_DISPATCH = "worker"
+    client = browser_as(people["submitter"])
+    response = client.post("/portal/new/", {
+        "title": "报表导出超时", "impact": "few_users", "urgency": "normal",
+        "description": "导出 10 万行时超时"})
+    page = text(client.get(response.url))
+    assert "刚刚提交：正在分派工单" in page
+    assert dispatch_all() == 1
+    page = text(client.get(response.url))
+    assert "刚刚提交" not in page
