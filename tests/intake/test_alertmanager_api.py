@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -138,7 +139,12 @@ def test_by_group_key_a_notification_without_a_group_key_is_rejected(
     assert "groupKey" in response.json()["message"]
 
 
-def test_a_resolution_closes_a_ticket_nobody_acknowledged(sender: Sender) -> None:
+@pytest.mark.parametrize("dispatching", ["inline", "worker"])
+def test_a_resolution_closes_a_ticket_nobody_acknowledged(
+    sender: Sender, settings: Any, dispatching: str,
+) -> None:
+    # The worker's mode: the resolution arrives before the worker got to the ticket.
+    settings.OPSDESK_DISPATCH = dispatching
     with time_machine.travel(NOW, tick=False):
         sender.send(notification(CPU.alert()))
     ends = NOW + timedelta(minutes=20)
@@ -156,6 +162,9 @@ def test_a_resolution_closes_a_ticket_nobody_acknowledged(sender: Sender) -> Non
     assert closing is not None and closing.actor is None
     assert closing.data["action"] == "dismiss" and closing.data["to"] == Status.CLOSED
     assert closing.data["reason"]
+    assert ticket.dispatched  # routed and clocked before it was closed
+    kinds = list(TimelineEvent.objects.filter(ticket=ticket).values_list("kind", flat=True))
+    assert kinds.index("sla") < kinds.index("transition")
 
 
 def test_a_resolution_also_closes_a_ticket_assigned_but_not_yet_acknowledged(
