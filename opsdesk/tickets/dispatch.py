@@ -12,6 +12,7 @@ for the next worker. A change to a ticket still waiting dispatches it first
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from django.db import transaction
@@ -25,15 +26,30 @@ from opsdesk.tickets.models import Ticket, TimelineEvent
 # the transaction holds SQLite's write lock for a fraction of a second.
 BATCH = 50
 
+log = logging.getLogger(__name__)
+
 
 def dispatch_due(limit: int | None = None) -> int:
     """Dispatch up to ``limit`` (a batch) waiting tickets, oldest first, in one transaction;
-    how many."""
+    how many. Should the batch fail, each is tried on its own, so that one ticket a hook
+    cannot handle is logged and waits alone instead of holding back every later one."""
     limit = limit or BATCH
-    with transaction.atomic():
-        waiting = list(_waiting(skip_locked=True).order_by("pk")[:limit])
-        dispatch(waiting)
-    return len(waiting)
+    try:
+        with transaction.atomic():
+            waiting = list(_waiting(skip_locked=True).order_by("pk")[:limit])
+            dispatch(waiting)
+        return len(waiting)
+    except Exception:
+        log.exception("dispatching a batch of new tickets failed; one by one now")
+    done = 0
+    for ticket_id in (Ticket.objects.filter(dispatched=False).order_by("pk")
+                      .values_list("pk", flat=True)[:limit]):
+        try:
+            dispatch_ticket(ticket_id)
+            done += 1
+        except Exception:
+            log.exception("dispatching ticket %s failed; it is tried again next round", ticket_id)
+    return done
 
 
 def dispatch_all() -> int:

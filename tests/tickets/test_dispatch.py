@@ -127,3 +127,24 @@ def test_dispatching_everything_waiting_takes_as_many_rounds_as_it_needs(
     assert dispatch_all() == 5
     assert all(api["submitter"].read(key)["dispatched"] for key in keys)
     assert dispatch_all() == 0
+
+
+def test_a_ticket_a_hook_cannot_handle_waits_alone_and_the_others_are_dispatched(
+    api: dict[str, Api], payment: Module, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from opsdesk.tickets import hooks
+
+    def chokes_on_one(changes: Any) -> None:
+        if any(change.ticket.title == "有问题的工单" for change in changes):
+            raise RuntimeError("a hook's bug")
+
+    monkeypatch.setattr(hooks, "_after_creation", [chokes_on_one, *hooks._after_creation])
+    bad = file(api["submitter"], title="有问题的工单")
+    good = [file(api["submitter"])["key"] for _ in range(2)]
+    with caplog.at_level("ERROR"):
+        assert dispatch_due() == 2
+    assert f"dispatching ticket {bad['id']} failed" in caplog.text
+    assert all(api["submitter"].read(key)["dispatched"] for key in good)
+    assert api["submitter"].read(bad["key"])["dispatched"] is False
+    assert kinds(api["duty"], bad["key"]) == ["created"]  # nothing half done
