@@ -54,6 +54,20 @@ def insert(objects: Sequence[M]) -> None:
         obj._state.adding, obj._state.db = False, connection.alias
 
 
+def append(objects: Sequence[Model]) -> None:
+    """INSERT ``objects`` (unsaved, of one model) without reading their keys back: one
+    statement executed per row, which keeps a storm's thousands of rows out of one huge
+    parameter list."""
+    if not objects:
+        return
+    fields, head, row, _tail = _insert_plan(type(objects[0]), connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.executemany(head + row, [
+            [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+            for obj in objects
+        ])
+
+
 @cache
 def _read_plan(model: type[Model], vendor: str) -> tuple[list[str], list[tuple[Any, list[Any]]]]:
     """The attributes of a row of all concrete columns, and each column's conversions from

@@ -15,6 +15,7 @@ from opsdesk.accounts.models import User
 from opsdesk.sla.selectors import sla_summary
 from opsdesk.tickets import policy, workflow
 from opsdesk.tickets.models import Plan, Ticket
+from opsdesk.tickets.schemas import UserRef
 
 # Ticket columns the answer shows as they are stored, in the schema's order.
 _LIST_COLUMNS = ("key", "id", "title", "status")
@@ -32,12 +33,6 @@ _CLOSING_COLUMNS = (
     "verification_evidence", "reopen_count", "closed_at", "archived_at", "updated_at",
     "dispatched",
 )
-
-
-def user_ref(user: User | None) -> dict[str, Any] | None:
-    if user is None:
-        return None
-    return {"id": user.pk, "username": user.username, "name": str(user)}
 
 
 def describe_action(t: workflow.Transition, ticket: Ticket) -> dict[str, Any]:
@@ -62,8 +57,8 @@ def plan_detail(plan: Plan | None) -> dict[str, Any] | None:
         "number": plan.number, "kind": plan.kind, "summary": plan.summary,
         "fix_version": plan.fix_version, "release_at": plan.release_at,
         "delivery_schedule": plan.delivery_schedule, "risk_flags": plan.risk_flags,
-        "needs_approval": plan.needs_approval, "created_by": user_ref(plan.created_by),
-        "created_at": plan.created_at, "approved_by": user_ref(plan.approved_by),
+        "needs_approval": plan.needs_approval, "created_by": UserRef.of(plan.created_by),
+        "created_at": plan.created_at, "approved_by": UserRef.of(plan.approved_by),
         "approved_at": plan.approved_at,
     }
 
@@ -77,15 +72,15 @@ def ticket_detail(user: User, ticket: Ticket, *, new: bool = False) -> dict[str,
     out["priority"] = ticket.priority_code
     out.update((name, getattr(ticket, name)) for name in _SOURCE_COLUMNS)
     out.update({
-        "assignee": user_ref(ticket.assignee),
+        "assignee": UserRef.of(ticket.assignee),
         "module": {"id": module.pk, "code": module.code, "name": module.name} if module else None,
         "deadline_at": ticket.deadline_at,
         "version": ticket.version,
         "sla": sla_summary(clock, timezone.now()),
-        "submitter": user_ref(ticket.submitter),
+        "submitter": UserRef.of(ticket.submitter),
     })
     out.update((name, getattr(ticket, name)) for name in _DETAIL_COLUMNS)
-    out["collaborators"] = [] if new else [user_ref(u) for u in ticket.collaborators.all()]
+    out["collaborators"] = [] if new else [UserRef.of(u) for u in ticket.collaborators.all()]
     out.update((name, getattr(ticket, name)) for name in _RESULT_COLUMNS)
     out["current_plan"] = plan_detail(ticket.current_plan)
     out.update((name, getattr(ticket, name)) for name in _CLOSING_COLUMNS)

@@ -85,10 +85,7 @@ def dispatch(tickets: Sequence[Ticket]) -> None:
         .values_list("ticket_id", "actor_id")
     )
     actors = User.objects.in_bulk({actor for actor in filed_by.values() if actor is not None})
-    changes = []
     for ticket in tickets:
         ticket.dispatched = True
-        actor = actors.get(filed_by.get(ticket.pk) or 0)
-        changes.append(TicketChange(ticket, actor, "create", None, ticket.status, {},
-                                    ticket.submitted_at))
-    run_creation_hooks(changes)
+    run_creation_hooks([TicketChange.creation(ticket, actors.get(filed_by.get(ticket.pk) or 0))
+                        for ticket in tickets])

@@ -27,6 +27,11 @@ class TicketChange:
     changed: dict[str, Any]
     at: datetime
 
+    @classmethod
+    def creation(cls, ticket: Ticket, actor: User | None) -> TicketChange:
+        """The change of filing ``ticket`` (what the creation hooks are given)."""
+        return cls(ticket, actor, "create", None, ticket.status, {}, ticket.submitted_at)
+
 
 Hook = Callable[[TicketChange], None]
 CreationHook = Callable[[Sequence[TicketChange]], None]
