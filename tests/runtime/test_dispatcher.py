@@ -1,0 +1,101 @@
+"""The dispatcher's pacing: it dispatches promptly when a few tickets trickle in, yields the
+database to intake while a burst is being filed, catches up as soon as filing pauses, and
+takes turns with intake once a backlog is old."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from opsdesk.accounts.models import User
+from opsdesk.runtime import dispatcher
+from opsdesk.runtime.dispatcher import (
+    CATCH_UP_AFTER,
+    REST_SECONDS,
+    SHARE_WHILE_FILING,
+    Filing,
+    Pace,
+    rest_while_filing,
+)
+from opsdesk.tickets.dispatch import BATCH
+from tests.factories import TicketFactory
+
+
+class Stop:
+    """A stop event that records the rests asked of it instead of sleeping."""
+
+    def __init__(self, *, stopped: bool = False) -> None:
+        self.rests: list[float] = []
+        self.stopped = stopped
+
+    def wait(self, timeout: float) -> bool:
+        self.rests.append(timeout)
+        return self.stopped
+
+
+def newest(*ids: int | None) -> Iterator[int | None]:
+    yield from ids
+    raise AssertionError("looked more often than expected")
+
+
+def test_a_trickle_is_dispatched_after_a_short_rest() -> None:
+    pace = Pace()
+    assert pace.rest(done=3, took=0.01, now=100.0) == (REST_SECONDS, False)
+    assert pace.rest(done=0, took=0.001, now=100.2) == (REST_SECONDS, False)
+
+
+def test_a_young_backlog_leaves_most_of_the_time_to_intake() -> None:
+    seconds, while_filing = Pace().rest(done=BATCH, took=0.1, now=100.0)
+    assert while_filing
+    assert 0.1 / (0.1 + seconds) == pytest.approx(SHARE_WHILE_FILING)
+
+
+def test_an_old_backlog_takes_turns_with_intake_until_it_is_gone() -> None:
+    pace = Pace()
+    pace.rest(done=BATCH, took=0.1, now=100.0)
+    assert pace.rest(done=BATCH, took=0.1, now=99.9 + CATCH_UP_AFTER) == (0.1, False)
+    assert pace.rest(done=BATCH - 1, took=0.1, now=100.0 + CATCH_UP_AFTER) == (
+        REST_SECONDS, False)
+    # The backlog was worked off: the next one is young again.
+    assert pace.rest(done=BATCH, took=0.1, now=200.0)[1] is True
+
+
+def test_the_rest_lasts_while_tickets_keep_being_filed() -> None:
+    looks = newest(10, 25, 40, 40)
+    stop = Stop()
+    rest_while_filing(stop, 60.0, Filing(newest=lambda: next(looks)))  # type: ignore[arg-type]
+    assert stop.rests == [REST_SECONDS] * 3
+
+
+def test_the_rest_ends_at_once_when_nothing_was_filed_since_the_last_look() -> None:
+    looks = newest(40, 40, 40)
+    filing = Filing(newest=lambda: next(looks))  # type: ignore[arg-type]
+    stop = Stop()
+    rest_while_filing(stop, 60.0, filing)  # the first look ever finds "filing"; the next not
+    assert stop.rests == [REST_SECONDS]
+    rest_while_filing(stop, 60.0, filing)
+    assert stop.rests == [REST_SECONDS]
+
+
+def test_the_rest_ends_when_the_worker_stops() -> None:
+    looks = newest(1, 2)
+    stop = Stop(stopped=True)
+    rest_while_filing(stop, 60.0, Filing(newest=lambda: next(looks)))  # type: ignore[arg-type]
+    assert stop.rests == [REST_SECONDS]
+
+
+def test_the_rest_never_exceeds_what_the_pace_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([0.0, 0.0, 0.15, 0.3])
+    monkeypatch.setattr(dispatcher.time, "monotonic", lambda: next(clock))
+    looks = newest(1, 2, 3)
+    stop = Stop()
+    rest_while_filing(stop, 0.3, Filing(newest=lambda: next(looks)))  # type: ignore[arg-type]
+    assert stop.rests == [REST_SECONDS, pytest.approx(0.15)]
+
+
+@pytest.mark.django_db
+def test_filing_is_judged_by_the_newest_ticket(people: dict[str, User]) -> None:
+    assert dispatcher.newest_ticket_id() is None
+    filed = [TicketFactory(by=people["submitter"]) for _ in range(2)]
+    assert dispatcher.newest_ticket_id() == filed[-1].pk
