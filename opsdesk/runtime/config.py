@@ -6,14 +6,15 @@ generation: a counter row that every save or delete of a configuration model inc
 same transaction. A process re-reads a value whose generation is not the current one, so an
 admin's edit in one process reaches every server and worker process at their next read; the
 check is one primary-key read in raw SQL. Within the process that made the change, the cache is
-also dropped at once (that covers a rolled-back change too). A web request reads the
-generation once.
+also dropped at once (that covers a rolled-back change too). A web request, and a batch of
+work in the worker (``one_read``), reads the generation once.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from django.core.signals import request_finished, request_started
@@ -57,6 +58,18 @@ def _request_finished(**_: Any) -> None:
 
 request_started.connect(_request_started, dispatch_uid="config-request-started")
 request_finished.connect(_request_finished, dispatch_uid="config-request-finished")
+
+
+@contextmanager
+def one_read() -> Iterator[None]:
+    """Within the block, the generation is read once, as in a web request: for a batch of
+    work done in one transaction, whose reads would see the same generation anyway."""
+    previous = (getattr(_request, "active", False), getattr(_request, "generation", None))
+    _request_started()
+    try:
+        yield
+    finally:
+        _request.active, _request.generation = previous
 
 
 def cached(name: str, load: Callable[[], T]) -> T:

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from opsdesk.accounts.models import User
+from opsdesk.runtime import config
 from opsdesk.tickets.hooks import TicketChange, run_creation_hooks
 from opsdesk.tickets.models import Ticket, TimelineEvent
 
@@ -35,7 +36,7 @@ def dispatch_due(limit: int | None = None) -> int:
     cannot handle is logged and waits alone instead of holding back every later one."""
     limit = limit or BATCH
     try:
-        with transaction.atomic():
+        with transaction.atomic(), config.one_read():
             waiting = list(_waiting(skip_locked=True).order_by("pk")[:limit])
             dispatch(waiting)
         return len(waiting)

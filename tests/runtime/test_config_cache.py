@@ -43,3 +43,12 @@ def test_an_edit_in_another_process_applies_at_the_next_read(django_assert_num_q
 
     assert config.generation() == generation + 1
     assert priority_for(impact="none", urgency="low") == Priority.HIGH
+
+
+def test_a_batch_of_work_reads_the_generation_once(django_assert_num_queries):
+    priority_for(impact="none", urgency="low")
+    with config.one_read(), django_assert_num_queries(1):
+        for _ in range(3):
+            priority_for(impact="none", urgency="low")
+    with django_assert_num_queries(1):  # outside the block, each read checks again
+        priority_for(impact="none", urgency="low")
