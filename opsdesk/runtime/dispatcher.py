@@ -3,8 +3,8 @@ moments after they are filed, many at a time (tickets/dispatch.py).
 
 Intake comes first. On SQLite one transaction writes at a time, and a batch of dispatching
 holds the database for tens of milliseconds, which a report being filed would wait out. So
-while reports keep arriving and the backlog is young, the dispatcher takes only a small share
-of the time; once filing pauses it takes all it needs, and once the backlog is
+while reports or alerts keep arriving and the backlog is young, the dispatcher takes only a
+small share of the time; once intake pauses it takes all it needs, and once the backlog is
 ``CATCH_UP_AFTER`` old it takes turns with intake. The SLA clocks run from the submission
 either way: a burst's routing lag (seconds, against response targets of minutes) shows in
 them rather than hiding. The benchmark prints that lag.
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from django.db import close_old_connections
 from django.db.models import Max
 
+from opsdesk.intake.models import InboundMessage
 from opsdesk.tickets.dispatch import BATCH, dispatch_due
 from opsdesk.tickets.models import Ticket
 
@@ -30,8 +31,8 @@ log = logging.getLogger(__name__)
 # waits, and what lets a busy minute's tickets gather into batches.
 REST_SECONDS = 0.2
 # The dispatcher's share of the time while a backlog (a full batch waiting) is young and
-# reports keep arriving: a burst is filed at nearly the speed of an idle desk.
-SHARE_WHILE_FILING = 0.05
+# reports or alerts keep arriving: a burst is taken in at nearly the speed of an idle desk.
+SHARE_WHILE_BUSY = 0.05
 # A backlog older than this is worked off even while reports keep arriving; the dispatcher and
 # intake then take turns.
 CATCH_UP_AFTER = 30.0
@@ -45,7 +46,7 @@ class Pace:
 
     def rest(self, *, done: int, took: float, now: float) -> tuple[float, bool]:
         """Seconds to rest after a round that dispatched ``done`` tickets in ``took``
-        seconds, ending at ``now``; and whether a pause in filing may end that rest early."""
+        seconds, ending at ``now``; and whether a pause in intake may end that rest early."""
         if done < BATCH:
             self.backlog_since = None
             return REST_SECONDS, False
@@ -53,47 +54,50 @@ class Pace:
             self.backlog_since = now - took
         if now - self.backlog_since >= CATCH_UP_AFTER:
             return took, False
-        return took * (1 - SHARE_WHILE_FILING) / SHARE_WHILE_FILING, True
+        return took * (1 - SHARE_WHILE_BUSY) / SHARE_WHILE_BUSY, True
 
 
-def newest_ticket_id() -> int | None:
-    return Ticket.objects.aggregate(newest=Max("pk"))["newest"]  # type: ignore[no-any-return]
+def intake_mark() -> tuple[int | None, int | None]:
+    """What intake wrote last: the newest ticket and the newest payload received (an alert
+    storm's repeats file no ticket, yet keep the database as busy as new reports do)."""
+    return (Ticket.objects.aggregate(newest=Max("pk"))["newest"],
+            InboundMessage.objects.aggregate(newest=Max("pk"))["newest"])
 
 
 @dataclass
-class Filing:
-    """Whether reports are being filed: the newest ticket changed since the previous look."""
+class Intake:
+    """Whether reports or alerts are arriving: intake wrote since the previous look."""
 
-    newest: Callable[[], int | None] = newest_ticket_id
-    seen: int | None = None
+    mark: Callable[[], object] = intake_mark
+    seen: object = None
 
     def paused(self) -> bool:
-        latest = self.newest()
+        latest = self.mark()
         paused, self.seen = latest == self.seen, latest
         return paused
 
 
-def rest_while_filing(stop: threading.Event, seconds: float, filing: Filing) -> None:
-    """Rest up to ``seconds`` while reports keep being filed, looking every ``REST_SECONDS``;
-    the first look that finds none filed since the previous one ends the rest."""
+def rest_while_busy(stop: threading.Event, seconds: float, intake: Intake) -> None:
+    """Rest up to ``seconds`` while intake is busy, looking every ``REST_SECONDS``; the first
+    look that finds nothing arrived since the previous one ends the rest."""
     deadline = time.monotonic() + seconds
-    while not filing.paused():
+    while not intake.paused():
         left = deadline - time.monotonic()
         if left <= 0 or stop.wait(min(REST_SECONDS, left)):
             return
 
 
 def run_forever(stop: threading.Event) -> None:
-    pace, filing = Pace(), Filing()
+    pace, intake = Pace(), Intake()
     while not stop.is_set():
         close_old_connections()
         started = time.monotonic()
         try:
             done = dispatch_due()
             now = time.monotonic()
-            seconds, while_filing = pace.rest(done=done, took=now - started, now=now)
-            if while_filing:
-                rest_while_filing(stop, seconds, filing)
+            seconds, while_busy = pace.rest(done=done, took=now - started, now=now)
+            if while_busy:
+                rest_while_busy(stop, seconds, intake)
                 continue
         except Exception:
             # Logged and tried again: the tickets stay marked and are picked up next round.

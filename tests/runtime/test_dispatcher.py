@@ -1,6 +1,6 @@
 """The dispatcher's pacing: it dispatches promptly when a few tickets trickle in, yields the
-database to intake while a burst is being filed, catches up as soon as filing pauses, and
-takes turns with intake once a backlog is old."""
+database to intake while a burst of reports or alerts arrives, catches up as soon as intake
+pauses, and takes turns with intake once a backlog is old."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from collections.abc import Iterator
 import pytest
 
 from opsdesk.accounts.models import User
+from opsdesk.intake.services import store_inbound
 from opsdesk.runtime import dispatcher
 from opsdesk.runtime.dispatcher import (
     CATCH_UP_AFTER,
     REST_SECONDS,
-    SHARE_WHILE_FILING,
-    Filing,
+    SHARE_WHILE_BUSY,
+    Intake,
     Pace,
-    rest_while_filing,
+    rest_while_busy,
 )
 from opsdesk.tickets.dispatch import BATCH
 from tests.factories import TicketFactory
@@ -48,7 +49,7 @@ def test_a_trickle_is_dispatched_after_a_short_rest() -> None:
 def test_a_young_backlog_leaves_most_of_the_time_to_intake() -> None:
     seconds, while_filing = Pace().rest(done=BATCH, took=0.1, now=100.0)
     assert while_filing
-    assert 0.1 / (0.1 + seconds) == pytest.approx(SHARE_WHILE_FILING)
+    assert 0.1 / (0.1 + seconds) == pytest.approx(SHARE_WHILE_BUSY)
 
 
 def test_an_old_backlog_takes_turns_with_intake_until_it_is_gone() -> None:
@@ -61,27 +62,27 @@ def test_an_old_backlog_takes_turns_with_intake_until_it_is_gone() -> None:
     assert pace.rest(done=BATCH, took=0.1, now=200.0)[1] is True
 
 
-def test_the_rest_lasts_while_tickets_keep_being_filed() -> None:
+def test_the_rest_lasts_while_reports_or_alerts_keep_arriving() -> None:
     looks = newest(10, 25, 40, 40)
     stop = Stop()
-    rest_while_filing(stop, 60.0, Filing(newest=lambda: next(looks)))  # type: ignore[arg-type]
+    rest_while_busy(stop, 60.0, Intake(mark=lambda: next(looks)))  # type: ignore[arg-type]
     assert stop.rests == [REST_SECONDS] * 3
 
 
-def test_the_rest_ends_at_once_when_nothing_was_filed_since_the_last_look() -> None:
+def test_the_rest_ends_at_once_when_nothing_arrived_since_the_last_look() -> None:
     looks = newest(40, 40, 40)
-    filing = Filing(newest=lambda: next(looks))  # type: ignore[arg-type]
+    intake = Intake(mark=lambda: next(looks))  # type: ignore[arg-type]
     stop = Stop()
-    rest_while_filing(stop, 60.0, filing)  # the first look ever finds "filing"; the next not
+    rest_while_busy(stop, 60.0, intake)  # the first look ever finds intake busy; the next not
     assert stop.rests == [REST_SECONDS]
-    rest_while_filing(stop, 60.0, filing)
+    rest_while_busy(stop, 60.0, intake)
     assert stop.rests == [REST_SECONDS]
 
 
 def test_the_rest_ends_when_the_worker_stops() -> None:
     looks = newest(1, 2)
     stop = Stop(stopped=True)
-    rest_while_filing(stop, 60.0, Filing(newest=lambda: next(looks)))  # type: ignore[arg-type]
+    rest_while_busy(stop, 60.0, Intake(mark=lambda: next(looks)))  # type: ignore[arg-type]
     assert stop.rests == [REST_SECONDS]
 
 
@@ -90,12 +91,21 @@ def test_the_rest_never_exceeds_what_the_pace_asked(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(dispatcher.time, "monotonic", lambda: next(clock))
     looks = newest(1, 2, 3)
     stop = Stop()
-    rest_while_filing(stop, 0.3, Filing(newest=lambda: next(looks)))  # type: ignore[arg-type]
+    rest_while_busy(stop, 0.3, Intake(mark=lambda: next(looks)))  # type: ignore[arg-type]
     assert stop.rests == [REST_SECONDS, pytest.approx(0.15)]
 
 
 @pytest.mark.django_db
-def test_filing_is_judged_by_the_newest_ticket(people: dict[str, User]) -> None:
-    assert dispatcher.newest_ticket_id() is None
-    filed = [TicketFactory(by=people["submitter"]) for _ in range(2)]
-    assert dispatcher.newest_ticket_id() == filed[-1].pk
+def test_intake_is_busy_while_tickets_are_filed_or_payloads_received(
+    people: dict[str, User],
+) -> None:
+    intake = Intake()
+    assert not intake.paused()  # the first look: assumed busy
+    assert intake.paused()
+    TicketFactory(by=people["submitter"])
+    assert not intake.paused()
+    assert intake.paused()
+    # An alert that only repeats a known fault files no ticket; its payload is still stored.
+    store_inbound(integration=None, channel="alertmanager", body=b"{}")
+    assert not intake.paused()
+    assert intake.paused()
