@@ -44,6 +44,8 @@ UNACKNOWLEDGED = (Status.NEW, Status.ASSIGNED)
 FINISHED = (Status.CLOSED, Status.ARCHIVED)
 ALERT_STATE = ("integration_id", "identity", "ticket_id", "firing", "occurrences",
                "first_seen", "last_seen", "resolved_at")
+# What deciding on a notification reads of its known alerts (the rest is only ever written).
+ALERT_READ = ("integration_id", "identity", "ticket_id", "firing", "occurrences", "resolved_at")
 
 
 def _digest(secret: str) -> str:
@@ -236,7 +238,7 @@ def _locked_alerts(integration: Integration, identities: set[str]) -> dict[str, 
     primary-key order, with their tickets."""
     alerts = (
         Alert.objects.select_for_update(of=("self",)).select_related("ticket")
-        .only(*ALERT_STATE, "ticket__status")  # not the tickets' forty other columns
+        .only(*ALERT_READ, "ticket__status")  # not the tickets' forty other columns
         .filter(integration=integration, identity__in=identities).order_by("pk")
     )
     return {alert.identity: alert for alert in alerts}
@@ -250,8 +252,8 @@ def _event(alert: Alert, status: str, now: datetime, *, ends_at: datetime | None
         data["ends_at"] = ends_at.isoformat()
     if labels is not None:
         data["labels"] = labels
-    return TimelineEvent(ticket=alert.ticket, kind=TimelineEvent.Kind.ALERT, actor=None, at=now,
-                         data=data)
+    return TimelineEvent(ticket_id=alert.ticket_id, kind=TimelineEvent.Kind.ALERT, actor=None,
+                         at=now, data=data)
 
 
 def _close_unacknowledged(ticket_id: int) -> bool:
