@@ -105,7 +105,7 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "opsdesk.runtime.sqlite",  # Django's, with prompt write transactions
             "NAME": str(DATA_DIR / "opsdesk.sqlite3"),
             # Keep connections: closing the last one to a WAL database checkpoints it (fsyncs).
             "CONN_MAX_AGE": 600,
@@ -115,10 +115,14 @@ else:
                 # instead of one failing with "database is locked" on lock upgrade.
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
+                # wal_autocheckpoint: the worker checkpoints every second (runtime/sqlite), so a
+                # request's commit does not; it does only should the log pass 8,000 pages
+                # (32 MB) with no worker running.
                 "init_command": (
                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                     "PRAGMA foreign_keys=ON; PRAGMA cache_size=-64000; "
-                    "PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY;"
+                    "PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY; "
+                    "PRAGMA wal_autocheckpoint=8000;"
                 ),
             },
         }

@@ -1,6 +1,6 @@
 """Periodic jobs the worker runs beside the task queue: safety sweeps that catch whatever a
 timer missed (a task lost with a crashed process, a clock changed while the worker was down),
-and the inspection scheduler."""
+the inspection scheduler, and SQLite's checkpoint."""
 
 from __future__ import annotations
 
@@ -26,9 +26,11 @@ def default_jobs() -> list[Job]:
     from opsdesk.inspections.services import run_periodic_checks
     from opsdesk.intake.mail.imap import fetch_mail
     from opsdesk.notify.tasks import retry_due_deliveries
+    from opsdesk.runtime.sqlite import checkpoint
     from opsdesk.sla.services import sweep
 
     jobs = [
+        Job("checkpoint", 1, checkpoint),
         Job("sla-sweep", 30, sweep),
         Job("notify-retry", 60, retry_due_deliveries),
         Job("inspections", 30, run_periodic_checks),

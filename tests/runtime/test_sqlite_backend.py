@@ -1,0 +1,88 @@
+"""opsdesk's SQLite backend: a write transaction that finds the database taken starts as soon
+as the other writer commits, and still gives up with "database is locked" after the
+configured timeout; the worker's checkpoint runs on any backend."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.db import OperationalError, connection
+
+from opsdesk.runtime.periodic import default_jobs
+from opsdesk.runtime.sqlite import checkpoint
+from opsdesk.runtime.sqlite.base import DatabaseWrapper
+
+sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write lock")
+
+
+def wrapper_for(path: Path, timeout: float) -> DatabaseWrapper:
+    settings = dict(connection.settings_dict)
+    settings["NAME"] = str(path)
+    settings["OPTIONS"] = {**settings["OPTIONS"], "timeout": timeout}
+    return DatabaseWrapper(settings, alias="lock-test")
+
+
+@pytest.fixture
+def holder(tmp_path: Path) -> sqlite3.Connection:
+    """Another process's connection to a WAL database, holding its write lock."""
+    other = sqlite3.connect(tmp_path / "db.sqlite3", isolation_level=None,
+                            check_same_thread=False)
+    other.execute("PRAGMA journal_mode=WAL")
+    other.execute("CREATE TABLE t (x INTEGER)")
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO t VALUES (1)")
+    return other
+
+
+@sqlite_only
+@pytest.mark.django_db  # only lets our own connection, to a file of its own, connect
+def test_a_writer_starts_as_soon_as_the_other_commits(
+    tmp_path: Path, holder: sqlite3.Connection,
+) -> None:
+    ours = wrapper_for(tmp_path / "db.sqlite3", timeout=20)
+    ours.ensure_connection()
+    committed_at: list[float] = []
+
+    def commit() -> None:
+        committed_at.append(time.monotonic())
+        holder.execute("COMMIT")
+
+    # Committed 335 ms into the wait: SQLite's own handler sleeps from 328 to 428 ms there,
+    # so it would start 90 ms late; ours looks again every 2 ms at most.
+    threading.Timer(0.335, commit).start()
+    ours._start_transaction_under_autocommit()
+    began_at = time.monotonic()
+    assert committed_at and began_at - committed_at[0] < 0.05
+    ours.connection.execute("INSERT INTO t VALUES (2)")
+    ours.connection.execute("COMMIT")
+    assert ours.connection.execute("SELECT count(*) FROM t").fetchone() == (2,)
+    assert ours.connection.execute("PRAGMA busy_timeout").fetchone() == (20000,)
+    ours.close()
+
+
+@sqlite_only
+@pytest.mark.django_db  # only lets our own connection, to a file of its own, connect
+def test_a_writer_gives_up_after_the_timeout_with_the_usual_error(
+    tmp_path: Path, holder: sqlite3.Connection,
+) -> None:
+    ours = wrapper_for(tmp_path / "db.sqlite3", timeout=0.2)
+    ours.ensure_connection()
+    started = time.monotonic()
+    with pytest.raises(OperationalError, match="locked"):
+        ours._start_transaction_under_autocommit()
+    assert 0.2 <= time.monotonic() - started < 2
+    # Statements other than BEGIN keep SQLite's own busy handler and timeout.
+    assert ours.connection.execute("PRAGMA busy_timeout").fetchone() == (200,)
+    holder.execute("ROLLBACK")
+    ours.close()
+
+
+@pytest.mark.django_db(transaction=True)  # as the worker runs it: outside any transaction
+def test_the_worker_checkpoints_every_second() -> None:
+    (job,) = [job for job in default_jobs() if job.name == "checkpoint"]
+    assert job.every_seconds == 1 and job.run is checkpoint
+    checkpoint()  # on PostgreSQL, nothing to do
