@@ -81,8 +81,26 @@ def test_a_writer_gives_up_after_the_timeout_with_the_usual_error(
     ours.close()
 
 
-@pytest.mark.django_db(transaction=True)  # as the worker runs it: outside any transaction
 def test_the_worker_checkpoints_every_second() -> None:
     (job,) = [job for job in default_jobs() if job.name == "checkpoint"]
     assert job.every_seconds == 1 and job.run is checkpoint
-    checkpoint()  # on PostgreSQL, nothing to do
+
+
+@sqlite_only
+@pytest.mark.django_db
+def test_the_checkpoint_copies_the_log_into_the_database(tmp_path: Path) -> None:
+    ours = wrapper_for(tmp_path / "db.sqlite3", timeout=20)
+    with ours.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint=8000")
+        cursor.execute("CREATE TABLE t (x TEXT)")
+        cursor.executemany("INSERT INTO t VALUES (%s)", [["告警" * 500]] * 200)
+    busy, logged, copied = checkpoint(ours) or (1, 0, 0)
+    assert busy == 0 and logged > 50 and copied == logged
+    ours.close()
+
+
+def test_there_is_no_checkpoint_on_postgresql() -> None:
+    class Postgres:
+        vendor = "postgresql"
+
+    assert checkpoint(Postgres()) is None
