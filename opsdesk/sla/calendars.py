@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
-import holidays
 
 ZERO = timedelta(0)
 MICROSECOND = timedelta(microseconds=1)
@@ -63,6 +62,10 @@ def statutory_working_days(year: int) -> bytes:
     if official_schedule_known(year):
         worked = set(chinese_calendar.get_workdays(days[0], days[-1]))
         return bytes(d in worked for d in days)
+    # Imported only for this fallback: the library loads every country's rules (8 MB in
+    # each server process), and chinese-calendar covers the years a desk works in.
+    import holidays
+
     computed = holidays.China(years=year)
     rest, made_up = set(computed), set(getattr(computed, "weekend_workdays", ()))
     return bytes((d.weekday() < 5 and d not in rest) or d in made_up for d in days)
