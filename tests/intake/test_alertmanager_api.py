@@ -334,6 +334,18 @@ def test_a_big_notification_is_accepted(sender: Sender) -> None:
     assert sorted(Alert.objects.values_list("occurrences", flat=True)) == [100, 100, 100]
 
 
+def test_a_storm_group_of_hundreds_of_known_faults_counts_every_repeat(sender: Sender) -> None:
+    """More repeats in one notification than one statement may carry ids: all are counted."""
+    faults = [Fault(instance=f"10.0.{i // 250}.{i % 250}:9100") for i in range(700)]
+    opened = sender.send(notification(*(f.alert() for f in faults)))
+    assert len(opened["created"]) == 700
+    with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
+        again = sender.send(notification(*(f.alert() for f in faults)))
+    assert again["created"] == [] and sorted(again["repeated"]) == sorted(opened["created"])
+    assert set(Alert.objects.values_list("occurrences", "last_seen")) == {
+        (2, NOW + timedelta(minutes=5))}
+
+
 def test_a_notification_over_the_size_limit_is_refused_naming_the_limit(
     sender: Sender, monkeypatch: pytest.MonkeyPatch
 ) -> None:
