@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,14 +17,34 @@ from opsdesk.runtime.periodic import default_jobs
 from opsdesk.runtime.sqlite import checkpoint
 from opsdesk.runtime.sqlite.base import DatabaseWrapper
 
-sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write lock")
+Test = Callable[..., None]
+Connect = Callable[[float], DatabaseWrapper]
 
 
-def wrapper_for(path: Path, timeout: float) -> DatabaseWrapper:
-    settings = dict(connection.settings_dict)
-    settings["NAME"] = str(path)
-    settings["OPTIONS"] = {**settings["OPTIONS"], "timeout": timeout}
-    return DatabaseWrapper(settings, alias="lock-test")
+def on_sqlite_file(test: Test) -> Test:
+    """A test of our own connections to a database file of their own: SQLite only; the
+    django_db mark only lets them connect."""
+    skip = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's write lock")
+    return pytest.mark.django_db(skip(test))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def connect(tmp_path: Path) -> Iterator[Connect]:
+    """Our backend's connections to ``db.sqlite3``, with the given busy timeout."""
+    opened: list[DatabaseWrapper] = []
+
+    def connect(timeout: float) -> DatabaseWrapper:
+        settings = dict(connection.settings_dict)
+        settings["NAME"] = str(tmp_path / "db.sqlite3")
+        settings["OPTIONS"] = {**settings["OPTIONS"], "timeout": timeout}
+        ours = DatabaseWrapper(settings, alias="lock-test")
+        ours.ensure_connection()
+        opened.append(ours)
+        return ours
+
+    yield connect
+    for ours in opened:
+        ours.close()
 
 
 @pytest.fixture
@@ -38,13 +59,11 @@ def holder(tmp_path: Path) -> sqlite3.Connection:
     return other
 
 
-@sqlite_only
-@pytest.mark.django_db  # only lets our own connection, to a file of its own, connect
+@on_sqlite_file
 def test_a_writer_starts_as_soon_as_the_other_commits(
-    tmp_path: Path, holder: sqlite3.Connection,
+    connect: Connect, holder: sqlite3.Connection,
 ) -> None:
-    ours = wrapper_for(tmp_path / "db.sqlite3", timeout=20)
-    ours.ensure_connection()
+    ours = connect(20)
     committed_at: list[float] = []
 
     def commit() -> None:
@@ -61,16 +80,13 @@ def test_a_writer_starts_as_soon_as_the_other_commits(
     ours.connection.execute("COMMIT")
     assert ours.connection.execute("SELECT count(*) FROM t").fetchone() == (2,)
     assert ours.connection.execute("PRAGMA busy_timeout").fetchone() == (20000,)
-    ours.close()
 
 
-@sqlite_only
-@pytest.mark.django_db  # only lets our own connection, to a file of its own, connect
+@on_sqlite_file
 def test_a_writer_gives_up_after_the_timeout_with_the_usual_error(
-    tmp_path: Path, holder: sqlite3.Connection,
+    connect: Connect, holder: sqlite3.Connection,
 ) -> None:
-    ours = wrapper_for(tmp_path / "db.sqlite3", timeout=0.2)
-    ours.ensure_connection()
+    ours = connect(0.2)
     started = time.monotonic()
     with pytest.raises(OperationalError, match="locked"):
         ours._start_transaction_under_autocommit()
@@ -78,7 +94,6 @@ def test_a_writer_gives_up_after_the_timeout_with_the_usual_error(
     # Statements other than BEGIN keep SQLite's own busy handler and timeout.
     assert ours.connection.execute("PRAGMA busy_timeout").fetchone() == (200,)
     holder.execute("ROLLBACK")
-    ours.close()
 
 
 def test_the_worker_checkpoints_every_second() -> None:
@@ -86,17 +101,15 @@ def test_the_worker_checkpoints_every_second() -> None:
     assert job.every_seconds == 1 and job.run is checkpoint
 
 
-@sqlite_only
-@pytest.mark.django_db
-def test_the_checkpoint_copies_the_log_into_the_database(tmp_path: Path) -> None:
-    ours = wrapper_for(tmp_path / "db.sqlite3", timeout=20)
+@on_sqlite_file
+def test_the_checkpoint_copies_the_log_into_the_database(connect: Connect) -> None:
+    ours = connect(20)
     with ours.cursor() as cursor:
         cursor.execute("PRAGMA wal_autocheckpoint=8000")
         cursor.execute("CREATE TABLE t (x TEXT)")
         cursor.executemany("INSERT INTO t VALUES (%s)", [["告警" * 500]] * 200)
     busy, logged, copied = checkpoint(ours) or (1, 0, 0)
     assert busy == 0 and logged > 50 and copied == logged
-    ours.close()
 
 
 def test_there_is_no_checkpoint_on_postgresql() -> None:
