@@ -43,8 +43,34 @@ UNACKNOWLEDGED = (Status.NEW, Status.ASSIGNED)
 FINISHED = (Status.CLOSED, Status.ARCHIVED)
 ALERT_STATE = ("integration_id", "identity", "ticket_id", "firing", "occurrences",
                "first_seen", "last_seen", "resolved_at")
-# What deciding on a notification reads of its known alerts (the rest is only ever written).
-ALERT_READ = ("integration_id", "identity", "ticket_id", "firing", "occurrences", "resolved_at")
+
+
+@dataclass
+class KnownAlert:
+    """What deciding on a notification needs of an alert and of its ticket. Read as plain
+    rows: a storm's notification reads a hundred of them inside the write transaction every
+    other notification waits for, and two model instances each cost more than the query."""
+
+    pk: int
+    identity: str
+    ticket_id: int
+    ticket_status: str
+    firing: bool
+    occurrences: int
+    resolved_at: datetime | None
+
+    @property
+    def ticket_key(self) -> str:
+        return Ticket.key_of(self.ticket_id)
+
+    @property
+    def finished(self) -> bool:
+        return self.ticket_status in FINISHED
+
+    @classmethod
+    def opened(cls, alert: Alert, ticket: Ticket) -> KnownAlert:
+        return cls(alert.pk, alert.identity, ticket.pk, ticket.status, alert.firing,
+                   alert.occurrences, alert.resolved_at)
 
 
 def _digest(secret: str) -> str:
@@ -174,22 +200,22 @@ def receive_alerts(*, integration: Integration, notices: list[alertmanager.Alert
     opened_by = _open_new_faults(integration, notices, known, now, modules)
     events: list[TimelineEvent] = []
     seen_with: dict[int, int] = {}  # alert → its occurrences before this notification
-    to_close: dict[int, Alert] = {}
+    to_close: dict[int, KnownAlert] = {}
     for notice in notices:
         alert = known.get(notice.identity)
         if opened_by.get(notice.identity) is notice:
             opened_alert = known[notice.identity]
-            outcome.created.append(opened_alert.ticket.key)
+            outcome.created.append(opened_alert.ticket_key)
             events.append(_event(opened_alert, "firing", now, labels=notice.labels))
             continue
-        if notice.firing and (alert is None or alert.ticket.status in FINISHED):
+        if notice.firing and (alert is None or alert.finished):
             alert, opened = _open_or_find(integration, notice, alert, now, modules)
             known[notice.identity] = alert
             if opened:
-                outcome.created.append(alert.ticket.key)
+                outcome.created.append(alert.ticket_key)
                 events.append(_event(alert, "firing", now, labels=notice.labels))
                 continue
-        if alert is None or alert.ticket.status in FINISHED:
+        if alert is None or alert.finished:
             outcome.ignored += 1  # a resolution for a fault we never opened, or closed
             continue
         seen_with.setdefault(alert.pk, alert.occurrences)
@@ -197,11 +223,11 @@ def receive_alerts(*, integration: Integration, notices: list[alertmanager.Alert
             alert.occurrences += 1
             alert.firing, alert.resolved_at = True, None
             to_close.pop(alert.pk, None)  # it fired again in the same notification
-            outcome.repeated.append(alert.ticket.key)
+            outcome.repeated.append(alert.ticket_key)
             events.append(_event(alert, "firing", now))
         elif alert.firing:
             alert.firing, alert.resolved_at = False, notice.ends_at or now
-            outcome.resolved.append(alert.ticket.key)
+            outcome.resolved.append(alert.ticket_key)
             events.append(_event(alert, "resolved", now, ends_at=notice.ends_at))
             if _auto_closes(integration):
                 to_close[alert.pk] = alert
@@ -209,7 +235,7 @@ def receive_alerts(*, integration: Integration, notices: list[alertmanager.Alert
     tickets.append_events(events)
     for alert in sorted(to_close.values(), key=lambda a: a.ticket_id):
         if _close_unacknowledged(alert.ticket_id):
-            outcome.closed.append(alert.ticket.key)
+            outcome.closed.append(alert.ticket_key)
     return outcome
 
 
@@ -218,7 +244,7 @@ def _auto_closes(integration: Integration) -> bool:
     return not isinstance(options, dict) or options.get("auto_close_resolved", True) is not False
 
 
-def _save_occurrences(alerts: list[Alert], seen_with: dict[int, int], now: datetime) -> None:
+def _save_occurrences(alerts: list[KnownAlert], seen_with: dict[int, int], now: datetime) -> None:
     """Write the alerts' new counts and states: one UPDATE per kind of change (in a storm,
     "one more occurrence, still firing" covers nearly all), not one per alert."""
     changes: dict[tuple[int, bool, datetime | None], list[int]] = defaultdict(list)
@@ -242,18 +268,19 @@ def _save_occurrences(alerts: list[Alert], seen_with: dict[int, int], now: datet
                 )
 
 
-def _locked_alerts(integration: Integration, identities: set[str]) -> dict[str, Alert]:
+def _locked_alerts(integration: Integration, identities: set[str]) -> dict[str, KnownAlert]:
     """The known alerts among ``identities``, locked for this transaction (PostgreSQL), in
-    primary-key order, with their tickets."""
-    alerts = (
-        Alert.objects.select_for_update(of=("self",)).select_related("ticket")
-        .only(*ALERT_READ, "ticket__status")  # not the tickets' forty other columns
+    primary-key order, with their tickets' status."""
+    rows = (
+        Alert.objects.select_for_update(of=("self",))
         .filter(integration=integration, identity__in=identities).order_by("pk")
+        .values_list("pk", "identity", "ticket_id", "ticket__status", "firing", "occurrences",
+                     "resolved_at")
     )
-    return {alert.identity: alert for alert in alerts}
+    return {row[1]: KnownAlert(*row) for row in rows}
 
 
-def _event(alert: Alert, status: str, now: datetime, *, ends_at: datetime | None = None,
+def _event(alert: KnownAlert, status: str, now: datetime, *, ends_at: datetime | None = None,
            labels: dict[str, str] | None = None) -> TimelineEvent:
     data: dict[str, Any] = {"status": status, "occurrences": alert.occurrences,
                             "identity": alert.identity}
@@ -279,7 +306,7 @@ def _close_unacknowledged(ticket_id: int) -> bool:
 
 
 def _open_new_faults(integration: Integration, notices: list[alertmanager.AlertNotice],
-                     known: dict[str, Alert], now: datetime,
+                     known: dict[str, KnownAlert], now: datetime,
                      modules: dict[str, Module | None]) -> dict[str, alertmanager.AlertNotice]:
     """Open the tickets of the faults this notification reveals — identities whose first
     notice here fires while no open ticket has them — all at once (an alert storm's new
@@ -290,7 +317,7 @@ def _open_new_faults(integration: Integration, notices: list[alertmanager.AlertN
     for notice in notices:
         first.setdefault(notice.identity, notice)
     new = [n for n in first.values() if n.firing and (
-        n.identity not in known or known[n.identity].ticket.status in FINISHED)]
+        n.identity not in known or known[n.identity].finished)]
     if not new:
         return {}
     try:
@@ -302,27 +329,26 @@ def _open_new_faults(integration: Integration, notices: list[alertmanager.AlertN
             Alert.objects.bulk_create([alert for alert in alerts if alert.pk is None])
     except IntegrityError:
         return {}
-    known.update({alert.identity: alert for alert in alerts})
+    known.update({alert.identity: KnownAlert.opened(alert, ticket)
+                  for alert, ticket in zip(alerts, opened, strict=True)})
     return {notice.identity: notice for notice in new}
 
 
 def _alert_for(integration: Integration, notice: alertmanager.AlertNotice, ticket: Ticket,
-               previous: Alert | None, now: datetime) -> Alert:
+               previous: KnownAlert | None, now: datetime) -> Alert:
     """The alert of a newly opened ticket: a new one, or the fault's old alert, saved again
     now that it came back after its ticket was closed."""
-    if previous is None:
-        return Alert(integration=integration, identity=notice.identity, ticket=ticket,
-                     first_seen=now, last_seen=now, labels=notice.labels)
-    previous.ticket, previous.firing, previous.resolved_at = ticket, True, None
-    previous.occurrences, previous.first_seen = 1, now
-    previous.last_seen, previous.labels = now, notice.labels
-    previous.save(update_fields=[*ALERT_STATE[2:], "labels"])
-    return previous
+    alert = Alert(integration=integration, identity=notice.identity, ticket=ticket,
+                  first_seen=now, last_seen=now, labels=notice.labels)
+    if previous is not None:
+        alert.pk = previous.pk
+        alert.save(update_fields=[*ALERT_STATE[2:], "labels"])
+    return alert
 
 
 def _open_or_find(integration: Integration, notice: alertmanager.AlertNotice,
-                  previous: Alert | None, now: datetime,
-                  modules: dict[str, Module | None]) -> tuple[Alert, bool]:
+                  previous: KnownAlert | None, now: datetime,
+                  modules: dict[str, Module | None]) -> tuple[KnownAlert, bool]:
     """A new ticket for the fault, and True; or, when a concurrent notification registered
     the same new fault first, its alert (now locked), and False: a repeat, not a second ticket."""
     try:
@@ -359,13 +385,13 @@ def _ticket_spec(integration: Integration, notice: alertmanager.AlertNotice, now
 
 
 def _open_ticket(integration: Integration, notice: alertmanager.AlertNotice,
-                 previous: Alert | None, now: datetime,
-                 modules: dict[str, Module | None]) -> Alert:
+                 previous: KnownAlert | None, now: datetime,
+                 modules: dict[str, Module | None]) -> KnownAlert:
     ticket = tickets.create_ticket(by=None, **_ticket_spec(integration, notice, now, modules))
     alert = _alert_for(integration, notice, ticket, previous, now)
     if alert.pk is None:
         alert.save()
-    return alert
+    return KnownAlert.opened(alert, ticket)
 
 
 def replay(*, message_id: int) -> dict[str, Any]:

@@ -134,7 +134,12 @@ class Ticket(models.Model):
 
     @property
     def key(self) -> str:
-        return f"{settings.OPSDESK_TICKET_KEY_PREFIX}-{self.pk}"
+        return self.key_of(self.pk)
+
+    @staticmethod
+    def key_of(pk: int) -> str:
+        """The human-readable key of the ticket ``pk`` (``OPS-1042``)."""
+        return f"{settings.OPSDESK_TICKET_KEY_PREFIX}-{pk}"
 
     @property
     def priority_code(self) -> str:

@@ -211,15 +211,24 @@ def test_no_automatic_close_when_the_integration_says_so(
 
 
 def test_a_fault_firing_again_after_its_ticket_closed_opens_a_new_ticket(sender: Sender) -> None:
-    first = sender.send(notification(CPU.alert()))["created"]
-    sender.send(notification(CPU.alert(resolved=True)))
-    again = sender.send(notification(CPU.alert()))["created"]
+    with time_machine.travel(NOW, tick=False):
+        first = sender.send(notification(CPU.alert()))["created"]
+        sender.send(notification(CPU.alert(resolved=True)))
+    back = NOW + timedelta(hours=2)
+    with time_machine.travel(back, tick=False):
+        again = sender.send(notification(CPU.alert()))["created"]
 
     assert len(again) == 1 and again != first
     assert Ticket.objects.count() == 2
     assert Ticket.objects.get(pk=int(first[0].split("-")[1])).status == Status.CLOSED
     alert = Alert.objects.get()
     assert alert.ticket.key == again[0] and alert.occurrences == 1 and alert.firing
+    assert alert.resolved_at is None and alert.first_seen == alert.last_seen == back
+
+    with time_machine.travel(back + timedelta(minutes=5), tick=False):
+        repeat = sender.send(notification(CPU.alert()))
+    assert repeat["created"] == [] and repeat["repeated"] == again
+    assert Alert.objects.get().occurrences == 2
 
 
 def test_a_resolution_of_an_unknown_fault_is_ignored(sender: Sender) -> None:

@@ -291,7 +291,7 @@ def _may_comment(sender: User | None, address: str, ticket: Ticket) -> bool:
 
 def _comment(mail: ParsedMail, record: MailMessage, sender: User | None,
              number: int) -> dict[str, Any]:
-    key = f"{settings.OPSDESK_TICKET_KEY_PREFIX}-{number}"
+    key = Ticket.key_of(number)
     ticket = (Ticket.objects.filter(pk=number)
               .only("pk", "submitter_id", "submitter_contact").first())
     if ticket is None or not _may_comment(sender, mail.sender_email, ticket):
