@@ -23,6 +23,7 @@ from opsdesk.intake import alertmanager
 from opsdesk.intake.errors import BadSecret, IntegrationDisabled, NotReplayable, PayloadRejected
 from opsdesk.intake.mail import services as mail
 from opsdesk.intake.models import Alert, InboundMessage, InboundStatus, Integration
+from opsdesk.runtime import rows
 from opsdesk.tickets import services as tickets
 from opsdesk.tickets.choices import Channel, SourceKind, Status
 from opsdesk.tickets.errors import DomainError
@@ -271,13 +272,13 @@ def _save_occurrences(alerts: list[KnownAlert], seen_with: dict[int, int], now: 
 def _locked_alerts(integration: Integration, identities: set[str]) -> dict[str, KnownAlert]:
     """The known alerts among ``identities``, locked for this transaction (PostgreSQL), in
     primary-key order, with their tickets' status."""
-    rows = (
+    found = (
         Alert.objects.select_for_update(of=("self",))
         .filter(integration=integration, identity__in=identities).order_by("pk")
         .values_list("pk", "identity", "ticket_id", "ticket__status", "firing", "occurrences",
                      "resolved_at")
     )
-    return {row[1]: KnownAlert(*row) for row in rows}
+    return {row[1]: KnownAlert(*row) for row in found}
 
 
 def _event(alert: KnownAlert, status: str, now: datetime, *, ends_at: datetime | None = None,
@@ -326,7 +327,7 @@ def _open_new_faults(integration: Integration, notices: list[alertmanager.AlertN
                 by=None, specs=[_ticket_spec(integration, n, now, modules) for n in new])
             alerts = [_alert_for(integration, n, ticket, known.get(n.identity), now)
                       for n, ticket in zip(new, opened, strict=True)]
-            Alert.objects.bulk_create([alert for alert in alerts if alert.pk is None])
+            rows.insert([alert for alert in alerts if alert.pk is None])
     except IntegrityError:
         return {}
     known.update({alert.identity: KnownAlert.opened(alert, ticket)

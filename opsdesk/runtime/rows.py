@@ -21,6 +21,8 @@ M = TypeVar("M", bound=Model)
 
 
 Convert = Callable[[Model], Any]
+INTEGERS = (models.IntegerField, models.PositiveIntegerField, models.PositiveSmallIntegerField,
+            models.SmallIntegerField, models.BigIntegerField)
 
 
 def _converter(field: Field) -> Convert:
@@ -47,12 +49,24 @@ def _converter(field: Field) -> Convert:
             return orm(obj)
         return document
     if kind is models.DateTimeField:
+        # The rows of one write usually share their moment: its conversion is kept.
+        memo: list[tuple[datetime | None, Any]] = [(None, None)]
+
         def moment(obj: Model) -> Any:
             value = getattr(obj, attname)
+            if value is None:
+                return None
+            seen, converted = memo[0]
+            if value is seen:
+                return converted
             if isinstance(value, datetime) and value.tzinfo is not None:
-                return connection.ops.adapt_datetimefield_value(value)
+                converted = connection.ops.adapt_datetimefield_value(value)
+                memo[0] = (value, converted)
+                return converted
             return orm(obj)
         return moment
+    if kind in INTEGERS:
+        return lambda obj: None if (value := getattr(obj, attname)) is None else int(value)
     if kind in (models.CharField, models.TextField):
         return lambda obj: None if (value := getattr(obj, attname)) is None else str(value)
     if kind in (models.ForeignKey, models.BooleanField):
