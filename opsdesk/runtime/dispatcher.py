@@ -36,6 +36,9 @@ SHARE_WHILE_BUSY = 0.05
 # A backlog older than this is worked off even while reports keep arriving; the dispatcher and
 # intake then take turns.
 CATCH_UP_AFTER = 30.0
+# After a batch, the writers it held up need a moment to commit before intake can be judged
+# paused: looking at once would find nothing new and starve them with batch after batch.
+GRACE_SECONDS = 0.01
 
 
 @dataclass
@@ -78,9 +81,12 @@ class Intake:
 
 
 def rest_while_busy(stop: threading.Event, seconds: float, intake: Intake) -> None:
-    """Rest up to ``seconds`` while intake is busy, looking every ``REST_SECONDS``; the first
-    look that finds nothing arrived since the previous one ends the rest."""
+    """Rest up to ``seconds`` while intake is busy, looking after ``GRACE_SECONDS`` and then
+    every ``REST_SECONDS``; the first look that finds nothing arrived since the previous one
+    ends the rest."""
     deadline = time.monotonic() + seconds
+    if stop.wait(GRACE_SECONDS):
+        return
     while not intake.paused():
         left = deadline - time.monotonic()
         if left <= 0 or stop.wait(min(REST_SECONDS, left)):

@@ -4,7 +4,7 @@ pauses, and takes turns with intake once a backlog is old."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -13,6 +13,7 @@ from opsdesk.intake.services import store_inbound
 from opsdesk.runtime import dispatcher
 from opsdesk.runtime.dispatcher import (
     CATCH_UP_AFTER,
+    GRACE_SECONDS,
     REST_SECONDS,
     SHARE_WHILE_BUSY,
     Intake,
@@ -24,14 +25,18 @@ from tests.factories import TicketFactory
 
 
 class Stop:
-    """A stop event that records the rests asked of it instead of sleeping."""
+    """A stop event that records the rests asked of it instead of sleeping, and runs
+    ``meanwhile`` during each (what other processes do while the dispatcher rests)."""
 
-    def __init__(self, *, stopped: bool = False) -> None:
+    def __init__(self, *, stopped: bool = False,
+                 meanwhile: Callable[[], object] = lambda: None) -> None:
         self.rests: list[float] = []
         self.stopped = stopped
+        self.meanwhile = meanwhile
 
     def wait(self, timeout: float) -> bool:
         self.rests.append(timeout)
+        self.meanwhile()
         return self.stopped
 
 
@@ -66,7 +71,7 @@ def test_the_rest_lasts_while_reports_or_alerts_keep_arriving() -> None:
     looks = newest(10, 25, 40, 40)
     stop = Stop()
     rest_while_busy(stop, 60.0, Intake(mark=lambda: next(looks)))  # type: ignore[arg-type]
-    assert stop.rests == [REST_SECONDS] * 3
+    assert stop.rests == [GRACE_SECONDS] + [REST_SECONDS] * 3
 
 
 def test_the_rest_ends_at_once_when_nothing_arrived_since_the_last_look() -> None:
@@ -74,16 +79,27 @@ def test_the_rest_ends_at_once_when_nothing_arrived_since_the_last_look() -> Non
     intake = Intake(mark=lambda: next(looks))  # type: ignore[arg-type]
     stop = Stop()
     rest_while_busy(stop, 60.0, intake)  # the first look ever finds intake busy; the next not
-    assert stop.rests == [REST_SECONDS]
+    assert stop.rests == [GRACE_SECONDS, REST_SECONDS]
     rest_while_busy(stop, 60.0, intake)
-    assert stop.rests == [REST_SECONDS]
+    assert stop.rests == [GRACE_SECONDS, REST_SECONDS, GRACE_SECONDS]
+
+
+def test_writers_a_batch_held_up_get_to_commit_before_intake_is_judged_paused() -> None:
+    """A report being filed during a batch waits for it, and commits only once the dispatcher
+    lets go: looking at once would find nothing new, and batch after batch would starve it."""
+    filed = [7]
+    intake = Intake(mark=lambda: filed[0])
+    intake.paused()  # the look before the batch
+    stop = Stop(meanwhile=lambda: filed.__setitem__(0, filed[0] + 1))
+    rest_while_busy(stop, 0.5, intake)
+    assert stop.rests[:2] == [GRACE_SECONDS, REST_SECONDS]
 
 
 def test_the_rest_ends_when_the_worker_stops() -> None:
     looks = newest(1, 2)
     stop = Stop(stopped=True)
     rest_while_busy(stop, 60.0, Intake(mark=lambda: next(looks)))  # type: ignore[arg-type]
-    assert stop.rests == [REST_SECONDS]
+    assert stop.rests == [GRACE_SECONDS]
 
 
 def test_the_rest_never_exceeds_what_the_pace_asked(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -92,7 +108,7 @@ def test_the_rest_never_exceeds_what_the_pace_asked(monkeypatch: pytest.MonkeyPa
     looks = newest(1, 2, 3)
     stop = Stop()
     rest_while_busy(stop, 0.3, Intake(mark=lambda: next(looks)))  # type: ignore[arg-type]
-    assert stop.rests == [REST_SECONDS, pytest.approx(0.15)]
+    assert stop.rests == [GRACE_SECONDS, REST_SECONDS, pytest.approx(0.15)]
 
 
 @pytest.mark.django_db
