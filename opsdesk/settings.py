@@ -13,7 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("OPSDESK_DATA_DIR", BASE_DIR / "var")).resolve()
+# Empty counts as unset: the current directory would collect a database and a secret key.
+DATA_DIR = Path(os.environ.get("OPSDESK_DATA_DIR") or BASE_DIR / "var").resolve()
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 
 
