@@ -16,7 +16,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench.environment import Environment
+from bench.environment import Environment, session
 
 ROUNDS = 5
 
@@ -38,12 +38,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="print cProfile's top 40")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     env = Environment()
-    env.create()
-    try:
-        env.setup_django()
+    with session(env):
         run(args.count, profile=args.profile)
-    finally:
-        env.destroy()
 
 
 def run(count: int, *, profile: bool) -> None:

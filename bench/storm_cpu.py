@@ -17,7 +17,7 @@ import sys
 import time
 
 from bench import alert_storm
-from bench.environment import Environment
+from bench.environment import Environment, session
 
 WARM_UP = 10  # notifications: imports, caches, the first statements
 
@@ -28,12 +28,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--profile", action="store_true", help="print cProfile's top 40")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     env = Environment()
-    env.create()
-    try:
-        env.setup_django()
+    with session(env):
         run(alert_storm.prepare(env), profile=args.profile)
-    finally:
-        env.destroy()
 
 
 def run(secret: str, *, profile: bool) -> None:
