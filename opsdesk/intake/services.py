@@ -42,8 +42,9 @@ IMPACT_URGENCY = {
 # Nobody has acknowledged a ticket in these states: a resolution may close it by itself.
 UNACKNOWLEDGED = (Status.NEW, Status.ASSIGNED)
 FINISHED = (Status.CLOSED, Status.ARCHIVED)
-ALERT_STATE = ("integration_id", "identity", "ticket_id", "firing", "occurrences",
-               "first_seen", "last_seen", "resolved_at")
+# What a fault that comes back after its ticket closed writes over its old alert row.
+ALERT_REOPENED = ("ticket_id", "firing", "occurrences", "first_seen", "last_seen",
+                  "resolved_at", "labels")
 
 
 @dataclass
@@ -343,7 +344,7 @@ def _alert_for(integration: Integration, notice: alertmanager.AlertNotice, ticke
                   first_seen=now, last_seen=now, labels=notice.labels)
     if previous is not None:
         alert.pk = previous.pk
-        alert.save(update_fields=[*ALERT_STATE[2:], "labels"])
+        alert.save(update_fields=ALERT_REOPENED)
     return alert
 
 
