@@ -35,7 +35,7 @@ from typing import Any
 from bench import environment
 from bench.cpu import CpuMonitor
 from bench.environment import Environment, redact
-from bench.server import Server
+from bench.server import Server, wait_dispatched
 
 RATE_TARGET = 5000.0  # alerts per second
 RSS_TARGET_MB = 200.0
@@ -395,20 +395,6 @@ def run_storm(args: argparse.Namespace, env: Environment, *, kill_halfway: bool)
     return Outcome(name, args.alerts / wall, wall, counted, rss,
                    (sampler.peak_rss, sampler.peak_pss), share.other, posts, problems,
                    dispatched_in, sampler.worker_peak_rss)
-
-
-def wait_dispatched(timeout: float) -> float:
-    """Seconds until the worker has dispatched (routed, clocked, announced) every new ticket."""
-    from django.db import connections
-
-    from opsdesk.tickets.models import Ticket
-
-    started = time.monotonic()
-    while (Ticket.objects.filter(dispatched=False).exists()
-           and time.monotonic() - started < timeout):
-        time.sleep(0.01)
-    connections.close_all()
-    return time.monotonic() - started
 
 
 def kill_and_restart(server: Server, posts: Posts, monitor: CpuMonitor) -> None:

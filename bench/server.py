@@ -135,6 +135,21 @@ class Server:
             process.wait()
 
 
+def wait_dispatched(timeout: float) -> float:
+    """Seconds until the worker has dispatched (routed, clocked, announced) every ticket filed
+    so far, read from the database; ``timeout`` or more if it has not."""
+    from django.db import connections
+
+    from opsdesk.tickets.models import Ticket
+
+    started = time.monotonic()
+    while (Ticket.objects.filter(dispatched=False).exists()
+           and time.monotonic() - started < timeout):
+        time.sleep(0.01)
+    connections.close_all()  # no connection (nor SQLite read snapshot) held afterwards
+    return time.monotonic() - started
+
+
 def _die_with_parent() -> None:
     """Linux: the server gets SIGTERM if the benchmark dies without stopping it (kill -9)."""
     try:
