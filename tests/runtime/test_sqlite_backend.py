@@ -60,10 +60,12 @@ def holder(tmp_path: Path) -> sqlite3.Connection:
 
 
 @on_sqlite_file
+@pytest.mark.parametrize("mode", ["IMMEDIATE", "EXCLUSIVE"])  # EXCLUSIVE: the task queue's
 def test_a_writer_starts_as_soon_as_the_other_commits(
-    connect: Connect, holder: sqlite3.Connection,
+    connect: Connect, holder: sqlite3.Connection, mode: str,
 ) -> None:
     ours = connect(20)
+    ours.transaction_mode = mode
     committed_at: list[float] = []
 
     def commit() -> None:

@@ -3,9 +3,10 @@
 SQLite lets one transaction write at a time. A writer that finds the database taken is put to
 sleep by SQLite's busy handler for 1, 2, 5, 10, 15, 20, 25 … ms between tries, so it wakes
 on average half a step after the other writer committed: with two server workers taking
-turns, a third of the time nobody writes. ``BEGIN IMMEDIATE`` is therefore tried with the busy
-handler off and retried here every fraction of a millisecond (a failed try costs a few
-microseconds), up to the same timeout; every other statement keeps SQLite's handler.
+turns, a third of the time nobody writes. ``BEGIN IMMEDIATE`` (or ``EXCLUSIVE``, which the task
+queue claims with; the same under WAL) is therefore tried with the busy handler off and
+retried here every fraction of a millisecond (a failed try costs a few microseconds), up to
+the same timeout; every other statement keeps SQLite's handler.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return params
 
     def _start_transaction_under_autocommit(self) -> None:
-        if getattr(self, "transaction_mode", None) != "IMMEDIATE":
+        mode = getattr(self, "transaction_mode", None)
+        if mode not in ("IMMEDIATE", "EXCLUSIVE"):
             super()._start_transaction_under_autocommit()  # type: ignore[misc]
             return
         raw: sqlite3.Connection = self.connection
@@ -39,7 +41,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         try:
             while True:
                 try:
-                    raw.execute("BEGIN IMMEDIATE")
+                    raw.execute(f"BEGIN {mode}")
                     return
                 except sqlite3.OperationalError as error:
                     busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
