@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test tools test-sqlite test-postgres lint bench messages docs vendor clean
+.PHONY: run test tools test-sqlite test-postgres lint bench fuzz messages docs vendor clean
 
 run: $(VENV)/.installed
 	$(BIN)/opsdesk run
@@ -30,6 +30,13 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench
+
+# The API fuzz test at length: many examples per operation and role, and the stateful phase
+# that chains calls (file a ticket, then act on it). `make test` runs a short version.
+fuzz: $(VENV)/.installed-test
+	OPSDESK_FUZZ_EXAMPLES=$${OPSDESK_FUZZ_EXAMPLES:-100} \
+	OPSDESK_FUZZ_PHASES=examples,coverage,fuzzing,stateful \
+	OPSDESK_DATABASE_URL=$${OPSDESK_DATABASE_URL:-} $(BIN)/pytest -m fuzz tests/test_api_fuzz.py
 
 # Regenerate the translation catalogues after changing user-visible strings (needs gettext).
 messages: $(VENV)/.installed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -12,11 +12,17 @@ from ninja.responses import NinjaJSONEncoder
 
 
 class LocalTimeEncoder(NinjaJSONEncoder):
-    """Datetimes in the caller's time zone (with its offset), as the rest of the UI shows them."""
+    """Datetimes in the caller's time zone (with its offset), as the rest of the UI shows them.
+    A zone's historic offset in seconds (Shanghai before 1901: +08:05:43) is not RFC 3339, and
+    clients cannot parse it: such a moment is written in UTC."""
 
     def default(self, o: Any) -> Any:
         if isinstance(o, datetime) and timezone.is_aware(o):
-            return timezone.localtime(o).isoformat()
+            local = timezone.localtime(o)
+            offset = local.utcoffset()
+            if offset is not None and offset.seconds % 60:
+                return o.astimezone(UTC).isoformat()
+            return local.isoformat()
         return super().default(o)
 
 

@@ -4,13 +4,18 @@ Every setting an operator may change is read from an ``OPSDESK_*`` environment v
 with a default that suits the embedded single-machine mode (SQLite under ``var/``).
 """
 
+import ipaddress
 import os
 import secrets
+import socket
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from opsdesk.runtime.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Empty counts as unset: the current directory would collect a database and a secret key.
@@ -33,6 +38,15 @@ def _secret_key() -> str:
     return key_file.read_text().strip()
 
 
+def _networks(name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """Comma-separated addresses or networks (``10.0.0.5,10.1.0.0/16``)."""
+    try:
+        return [ipaddress.ip_network(part.strip(), strict=False)
+                for part in os.environ.get(name, "").split(",") if part.strip()]
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}: {exc}") from exc
+
+
 SECRET_KEY = _secret_key()
 DEBUG = _env_bool("OPSDESK_DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("OPSDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
@@ -50,6 +64,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    "axes",
     "opsdesk.accounts",
     "opsdesk.tickets",
     "opsdesk.routing",
@@ -60,23 +75,36 @@ INSTALLED_APPS = [
     "opsdesk.cross_department",
     "opsdesk.emergencies",
     "opsdesk.reports",
+    "opsdesk.knowledge",
+    "opsdesk.reviews",
+    "opsdesk.imports",
     "opsdesk.runtime",
     "opsdesk.demo",
     "opsdesk.web",
 ]
 
 MIDDLEWARE = [
+    # Every request gets an id its log lines carry (runtime/logs.py).
+    "opsdesk.runtime.logs.RequestIds",
+    # /healthz, /readyz and /metrics, answered before host checks and redirects apply.
+    "opsdesk.runtime.operations.OperationsEndpoints",
     "django.middleware.security.SecurityMiddleware",
     "opsdesk.web.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything that reads or writes the database (sessions, the signed-in person).
+    "opsdesk.runtime.request_limits.BoundedDatabaseWaits",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "opsdesk.accounts.middleware.UserPreferencesMiddleware",
+    # Inside the language middleware, so API errors are in the caller's language.
+    "opsdesk.api_errors.ApiErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a sign-in refused by the throttle into the lock page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opsdesk.urls"
@@ -84,6 +112,36 @@ WSGI_APPLICATION = "opsdesk.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
+
+# The sign-in throttle (django-axes, opsdesk/accounts/throttle.py). Every password check goes
+# through it: the sign-in page, the admin's (which is the same page) and anything else calling
+# authenticate(). Failures are counted in the database, so every server process shares them:
+# five for one account from one address lock that pair for 15 minutes (the account's owner
+# elsewhere is not locked out); thirty from one address, across any accounts, lock the address.
+AUTHENTICATION_BACKENDS = [
+    # Axes' refusal, with ModelBackend's other methods: the first backend is the one a session
+    # opened without a password (force_login) is bound to, so it must also load users.
+    "axes.backends.AxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "opsdesk.accounts.throttle.SignInThrottle"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = 5
+OPSDESK_SIGN_IN_FAILURES_PER_ADDRESS = 30
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+# A right password clears the failures; trying during a lock does not prolong it.
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "opsdesk.accounts.throttle.username_of"
+AXES_CLIENT_IP_CALLABLE = "opsdesk.accounts.addresses.client_address"
+AXES_LOCKOUT_CALLABLE = "opsdesk.web.views.account.locked_out"
+# Successful sign-ins are not logged: that table would only grow.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+# Proxies in front of opsdesk (addresses or networks). Only a request from one of them has its
+# X-Forwarded-For read (the right-most address that is not a trusted proxy is the client) and
+# its X-Forwarded-Proto believed; anyone else's headers are ignored.
+OPSDESK_TRUSTED_PROXIES = _networks("OPSDESK_TRUSTED_PROXIES")
 
 TEMPLATES = [
     {
@@ -102,8 +160,20 @@ TEMPLATES = [
 
 DATABASE_URL = os.environ.get("OPSDESK_DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600)}
+    # Each request checks its kept connection first, so a database restart costs no errors
+    # once the database is back.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600,
+                                                  conn_health_checks=True)}
 else:
+    # How a commit reaches the disk (README, durability). NORMAL: the log is synced by the
+    # checkpoint the worker runs every second, so a power cut can lose about the last second of
+    # commits (a crash of opsdesk itself loses none). FULL syncs every commit, under the write
+    # lock: a create took ~55% and a storm's notification ~30% longer (python -m
+    # bench.durability); worth it on a disk whose syncs are cheap (one with power-loss
+    # protection).
+    OPSDESK_SQLITE_SYNCHRONOUS = os.environ.get("OPSDESK_SQLITE_SYNCHRONOUS", "NORMAL").upper()
+    if OPSDESK_SQLITE_SYNCHRONOUS not in ("NORMAL", "FULL"):
+        raise ImproperlyConfigured("OPSDESK_SQLITE_SYNCHRONOUS must be NORMAL or FULL.")
     DATABASES = {
         "default": {
             "ENGINE": "opsdesk.runtime.sqlite",  # Django's, with prompt write transactions
@@ -115,15 +185,18 @@ else:
                 # IMMEDIATE: a write transaction takes the lock at BEGIN, so two writers queue
                 # instead of one failing with "database is locked" on lock upgrade.
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                # How long a write waits for another's lock before giving up.
+                "timeout": float(os.environ.get("OPSDESK_SQLITE_TIMEOUT", "20")),
                 # wal_autocheckpoint: the worker checkpoints every second (runtime/sqlite), so a
                 # request's commit does not; it does only should the log pass 8,000 pages
-                # (32 MB) with no worker running.
+                # (32 MB) with no worker running. journal_size_limit: the log file, which SQLite
+                # reuses rather than shrinks, is cut back to 16 MB when it starts over after a
+                # checkpoint (a storm left it at 35 MB for good).
                 "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    f"PRAGMA journal_mode=WAL; PRAGMA synchronous={OPSDESK_SQLITE_SYNCHRONOUS}; "
                     "PRAGMA foreign_keys=ON; PRAGMA cache_size=-64000; "
                     "PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY; "
-                    "PRAGMA wal_autocheckpoint=8000;"
+                    "PRAGMA wal_autocheckpoint=8000; PRAGMA journal_size_limit=16777216;"
                 ),
             },
         }
@@ -149,9 +222,11 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# A container image collects them at build time, outside the data volume.
+STATIC_ROOT = Path(os.environ.get("OPSDESK_STATIC_ROOT") or DATA_DIR / "static").resolve()
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Attachments are written whole or not at all, and flushed to disk (tickets/storage.py).
+    "default": {"BACKEND": "opsdesk.tickets.storage.AttachmentStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_ROOT = DATA_DIR / "media"
@@ -159,11 +234,41 @@ MEDIA_ROOT = DATA_DIR / "media"
 # follows so an upload of the allowed size is not cut short.
 OPSDESK_ATTACHMENT_MAX_BYTES = int(os.environ.get("OPSDESK_ATTACHMENT_MAX_BYTES", str(20 << 20)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = OPSDESK_ATTACHMENT_MAX_BYTES + (1 << 20)
+# The first handler refuses an upload over that limit before reading it (tickets/uploads.py);
+# Django's keep smaller files in memory and larger ones in a temporary file.
+FILE_UPLOAD_HANDLERS = [
+    "opsdesk.tickets.uploads.UploadLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_FAILURE_VIEW = "opsdesk.web.views.errors.csrf_failure"
-SESSION_COOKIE_SECURE = _env_bool("OPSDESK_SECURE_COOKIES", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# People reach opsdesk over HTTPS (OPSDESK_SECURE_COOKIES is the older name): cookies only over
+# HTTPS, and browsers told to use nothing else (HSTS) for OPSDESK_HSTS_SECONDS.
+OPSDESK_HTTPS = _env_bool("OPSDESK_HTTPS", _env_bool("OPSDESK_SECURE_COOKIES", False))
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = OPSDESK_HTTPS
+SECURE_HSTS_SECONDS = (int(os.environ.get("OPSDESK_HSTS_SECONDS", str(365 * 86400)))
+                       if OPSDESK_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("OPSDESK_HSTS_INCLUDE_SUBDOMAINS", False)
+if OPSDESK_TRUSTED_PROXIES:
+    # The TLS-terminating proxy says which scheme the browser used (it must overwrite the
+    # header); without a trusted proxy nobody's claim is believed.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Redirecting http:// to https:// needs to know the browser's scheme: only with a trusted proxy.
+SECURE_SSL_REDIRECT = _env_bool("OPSDESK_SSL_REDIRECT",
+                                OPSDESK_HTTPS and bool(OPSDESK_TRUSTED_PROXIES))
+SILENCED_SYSTEM_CHECKS = [
+    # HSTS for every subdomain is the domain owner's decision, not opsdesk's: it would break
+    # any plain-HTTP host under the same name (OPSDESK_HSTS_INCLUDE_SUBDOMAINS turns it on).
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    # Preloading commits the whole domain to HTTPS in browsers for months; never by default.
+    "security.W021",
+    # Off: the proxy in front redirects http:// (without a trusted proxy Django cannot even
+    # tell http:// from https://, and would redirect every request forever).
+    *([] if SECURE_SSL_REDIRECT else ["security.W008"]),
+]
 
 # Without an SMTP server configured (a laptop, the demo), mail is written to var/mail/ instead
 # of failing and retrying against a localhost that has none.
@@ -181,8 +286,22 @@ EMAIL_USE_SSL = _env_bool("OPSDESK_SMTP_SSL", False)
 EMAIL_TIMEOUT = int(os.environ.get("OPSDESK_SMTP_TIMEOUT", "10"))
 DEFAULT_FROM_EMAIL = os.environ.get("OPSDESK_FROM_EMAIL", "opsdesk@localhost")
 
-# Where people open opsdesk: the start of every link in a notification.
-OPSDESK_BASE_URL = os.environ.get("OPSDESK_BASE_URL", "http://127.0.0.1:8000")
+
+def _served_at() -> str:
+    """Where `opsdesk run` and `opsdesk serve` listen (OPSDESK_HOST, OPSDESK_PORT), as the start
+    of a link; a server listening on every address is reached by the machine's name."""
+    host = os.environ.get("OPSDESK_HOST", "").strip() or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "[::]"):
+        host = socket.gethostname()
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"  # an IPv6 address
+    return f"http://{host}:{os.environ.get('OPSDESK_PORT', '').strip() or '8000'}"
+
+
+# Where people open opsdesk: the start of every link in a notification. Behind a proxy, or
+# under another name than the one the server listens on, say it; otherwise it follows the
+# address the desk is served on.
+OPSDESK_BASE_URL = os.environ.get("OPSDESK_BASE_URL", "").strip() or _served_at()
 OPSDESK_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("OPSDESK_NOTIFY_MAX_ATTEMPTS", "6"))
 OPSDESK_NOTIFY_RETRY_SECONDS = int(os.environ.get("OPSDESK_NOTIFY_RETRY_SECONDS", "60"))
 OPSDESK_NOTIFY_RETRY_CAP_SECONDS = int(os.environ.get("OPSDESK_NOTIFY_RETRY_CAP_SECONDS", "3600"))
@@ -210,11 +329,32 @@ OPSDESK_MAIL_ALLOWED_DOMAINS = [
     d.strip().lower() for d in os.environ.get("OPSDESK_MAIL_ALLOWED_DOMAINS", "").split(",")
     if d.strip()
 ]
-# A message larger than this is refused whole (mailgate exits 65, fetchmail leaves it unread).
+# A message larger than this is refused (mailgate exits 65; fetchmail and mailgate --batch
+# quarantine it with its first 64 KiB, and go on with the rest).
 OPSDESK_MAIL_MAX_BYTES = int(os.environ.get("OPSDESK_MAIL_MAX_BYTES", str(64 << 20)))
 
 # The human-readable ticket key is this prefix and the ticket's number: OPS-1042.
 OPSDESK_TICKET_KEY_PREFIX = os.environ.get("OPSDESK_TICKET_KEY_PREFIX", "OPS")
+# A closed ticket may be reopened for this many days (after that, "it happened again" files a
+# new ticket linked as a recurrence); a fix waiting for verification is closed by opsdesk after
+# this many working days of its SLA calendar without an answer (reminded once a working day).
+OPSDESK_REOPEN_DAYS = int(os.environ.get("OPSDESK_REOPEN_DAYS", "7"))
+OPSDESK_VERIFICATION_DAYS = int(os.environ.get("OPSDESK_VERIFICATION_DAYS", "3"))
+if OPSDESK_REOPEN_DAYS < 0 or OPSDESK_VERIFICATION_DAYS < 1:
+    raise ImproperlyConfigured("OPSDESK_REOPEN_DAYS must be 0 or more and "
+                               "OPSDESK_VERIFICATION_DAYS 1 or more.")
+# The worker archives a closed ticket this many days after it was closed (0: never; the duty
+# engineer may archive one at once). Urgent tickets and emergencies wait for their
+# post-incident review.
+OPSDESK_ARCHIVE_AFTER_DAYS = int(os.environ.get("OPSDESK_ARCHIVE_AFTER_DAYS", "30"))
+if OPSDESK_ARCHIVE_AFTER_DAYS < 0:
+    raise ImproperlyConfigured("OPSDESK_ARCHIVE_AFTER_DAYS must be 0 (never) or more.")
+# How long a request waits for the database's write lock before it is answered 503 (the
+# worker and commands wait the connection's own timeout, OPSDESK_SQLITE_TIMEOUT).
+OPSDESK_REQUEST_LOCK_WAIT_SECONDS = float(os.environ.get("OPSDESK_REQUEST_LOCK_WAIT_SECONDS", "5"))
+# How long intake (Alertmanager, Zabbix, webhooks) waits for the database before answering 503,
+# so that the sender retries well inside its own timeout.
+OPSDESK_INTAKE_LOCK_WAIT_SECONDS = float(os.environ.get("OPSDESK_INTAKE_LOCK_WAIT_SECONDS", "5"))
 # How a new ticket is dispatched (routed, its SLA clocks started, people told): "worker" (a
 # moment after it is filed, in batches: filing answers sooner and a storm costs less) or
 # "inline" (in the filing transaction itself).
@@ -225,16 +365,17 @@ OPSDESK_PAGE_SIZE_MAX = 200
 # How often an open workspace queue asks for new tickets.
 OPSDESK_QUEUE_REFRESH_SECONDS = int(os.environ.get("OPSDESK_QUEUE_REFRESH_SECONDS", "20"))
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("OPSDESK_LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # One line per task run drowns the console; failures still show.
-        "django_tasks": {"level": "WARNING"},
-        "django_tasks_db": {"level": "WARNING"},
-    },
-}
+# Plain lines, or JSON lines for a log collector; secrets masked in both (runtime/logs.py).
+OPSDESK_LOG_FORMAT = os.environ.get("OPSDESK_LOG_FORMAT", "plain").strip().lower()
+if OPSDESK_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("OPSDESK_LOG_FORMAT must be plain or json.")
+LOGGING = logging_config(log_format=OPSDESK_LOG_FORMAT,
+                         level=os.environ.get("OPSDESK_LOG_LEVEL", "INFO"))
+
+# Who may read /metrics: whoever shows this token (Authorization: Bearer), and clients in
+# these networks (behind trusted proxies, the client they forwarded for). Neither: nobody.
+OPSDESK_METRICS_TOKEN = os.environ.get("OPSDESK_METRICS_TOKEN", "").strip()
+if OPSDESK_METRICS_TOKEN and len(OPSDESK_METRICS_TOKEN) < 16:
+    # Nothing slows down guessing it: it must be long.
+    raise ImproperlyConfigured("OPSDESK_METRICS_TOKEN must be at least 16 characters.")
+OPSDESK_METRICS_ALLOW = _networks("OPSDESK_METRICS_ALLOW")

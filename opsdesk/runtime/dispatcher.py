@@ -12,7 +12,6 @@ them rather than hiding. The benchmark prints that lag.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -22,10 +21,9 @@ from django.db import close_old_connections
 from django.db.models import Max
 
 from opsdesk.intake.models import InboundMessage
+from opsdesk.runtime.backoff import Backoff
 from opsdesk.tickets.dispatch import BATCH, dispatch_due
 from opsdesk.tickets.models import Ticket
-
-log = logging.getLogger(__name__)
 
 # How long the dispatcher rests when it found less than a full batch: the longest a new ticket
 # waits, and what lets a busy minute's tickets gather into batches.
@@ -94,21 +92,21 @@ def rest_while_busy(stop: threading.Event, seconds: float, intake: Intake) -> No
 
 
 def run_forever(stop: threading.Event) -> None:
-    pace, intake = Pace(), Intake()
+    pace, intake, backoff = Pace(), Intake(), Backoff("dispatching new tickets")
     while not stop.is_set():
-        close_old_connections()
         started = time.monotonic()
         try:
+            close_old_connections()
             done = dispatch_due()
+            backoff.succeeded()
             now = time.monotonic()
             seconds, while_busy = pace.rest(done=done, took=now - started, now=now)
             if while_busy:
                 rest_while_busy(stop, seconds, intake)
                 continue
-        except Exception:
-            # Logged and tried again: the tickets stay marked and are picked up next round.
-            log.exception("dispatching new tickets failed")
-            seconds = REST_SECONDS
+        except Exception as error:
+            # The tickets stay marked and are picked up once the database answers again.
+            seconds = backoff.failed(error)
         stop.wait(seconds)
 
 

@@ -1,16 +1,28 @@
 """Periodic jobs the worker runs beside the task queue: safety sweeps that catch whatever a
 timer missed (a task lost with a crashed process, a clock changed while the worker was down),
-the inspection scheduler, and SQLite's checkpoint."""
+the inspection scheduler, SQLite's checkpoint and the recovery of tasks that dead workers left
+running; and, in a thread of its own, the worker's heartbeat, which a slow job (fetching mail,
+walking the attachments) must never hold up: a worker silent for two minutes is taken for dead
+and its running task queued again. A job that fails is logged and tried again after a growing
+wait (runtime/backoff.py), never stopping the others."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import close_old_connections
+
+from opsdesk.runtime.backoff import Backoff
+
+if TYPE_CHECKING:
+    from opsdesk.runtime.worker import Identity
 
 log = logging.getLogger(__name__)
 
@@ -22,45 +34,98 @@ class Job:
     run: Callable[[], object]
 
 
-def default_jobs() -> list[Job]:
+def default_jobs(identity: Identity | None = None) -> list[Job]:
+    """The worker's jobs; with its ``identity``, also the recovery of tasks that dead workers
+    left running (its heartbeat runs apart: ``heartbeat``)."""
     from opsdesk.inspections.services import run_periodic_checks
     from opsdesk.intake.mail.imap import fetch_mail
     from opsdesk.notify.tasks import retry_due_deliveries
+    from opsdesk.reviews.follow_ups import follow_up as review_follow_up
+    from opsdesk.runtime import recovery
     from opsdesk.runtime.sqlite import checkpoint
-    from opsdesk.sla.services import sweep
+    from opsdesk.sla.services import remind_missing_schedule, sweep
+    from opsdesk.tickets.archiving import archive_due
+    from opsdesk.tickets.follow_ups import follow_up
+    from opsdesk.tickets.storage import remove_orphans
 
     jobs = [
         Job("checkpoint", 1, checkpoint),
         Job("sla-sweep", 30, sweep),
+        Job("sla-schedule-reminder", 24 * 3600, remind_missing_schedule),
         Job("notify-retry", 60, retry_due_deliveries),
         Job("inspections", 30, run_periodic_checks),
+        Job("attachment-orphans", 3600, remove_orphans),
+        Job("ticket-follow-ups", 300, follow_up),
+        Job("archive-closed", 600, archive_due),
+        Job("review-follow-ups", 300, review_follow_up),
     ]
+    if identity is not None:
+        jobs.append(Job("recover-tasks", 30, recovery.recover_abandoned_tasks))
     if settings.OPSDESK_IMAP_HOST:
         jobs.append(Job("fetchmail", settings.OPSDESK_IMAP_POLL_SECONDS, fetch_mail))
     return jobs
 
 
-def run_forever(stop: threading.Event, jobs: list[Job] | None = None) -> None:
+def heartbeat(identity: Identity) -> Job:
+    """The worker saying it is alive, run by ``start`` in a thread of its own."""
+    from opsdesk.runtime import recovery
+
+    return Job("heartbeat", recovery.HEARTBEAT_SECONDS, partial(_beat, identity))
+
+
+def _beat(identity: Identity) -> None:
+    from opsdesk.runtime import recovery
+
+    recovery.beat(identity.worker_id, started_at=identity.started_at)
+
+
+class Schedule:
+    """When each job runs next: ``every_seconds`` (or a failure's longer wait) after its last
+    run started, on a monotonic clock, so that a slow job delays the others only by the time
+    it runs, never stretching their intervals."""
+
+    def __init__(self, jobs: list[Job], now: float) -> None:
+        self._next = dict.fromkeys((job.name for job in jobs), now)
+
+    def is_due(self, job: Job, now: float) -> bool:
+        return now >= self._next[job.name]
+
+    def ran(self, job: Job, *, started: float, wait: float) -> None:
+        self._next[job.name] = started + wait
+
+    def seconds_to_next(self, now: float) -> float:
+        return max(0.0, min(self._next.values(), default=now) - now)
+
+
+def run_forever(stop: threading.Event, jobs: list[Job] | None = None, *,
+                clock: Callable[[], float] = time.monotonic,
+                wait: Callable[[float], object] | None = None) -> None:
     """Run each job every ``every_seconds`` until ``stop`` is set; a failing job is logged and
-    tried again next round, never stopping the others."""
+    tried again after a growing wait, never stopping the others. ``clock`` and ``wait`` (the
+    stop event's by default) are the time it keeps and how it waits for the next job."""
     jobs = jobs if jobs is not None else default_jobs()
-    next_run = dict.fromkeys((job.name for job in jobs), 0.0)
-    clock = 0.0
+    wait = wait or stop.wait
+    backoffs = {job.name: Backoff(f"periodic job {job.name}") for job in jobs}
+    schedule = Schedule(jobs, clock())
     while not stop.is_set():
         for job in jobs:
-            if clock >= next_run[job.name]:
+            started = clock()
+            if not schedule.is_due(job, started):
+                continue
+            pause = job.every_seconds
+            try:
                 close_old_connections()
-                try:
-                    job.run()
-                except Exception:
-                    log.exception("periodic job %s failed", job.name)
-                next_run[job.name] = clock + job.every_seconds
-        stop.wait(1.0)
-        clock += 1.0
+                job.run()
+            except Exception as error:
+                pause = max(pause, backoffs[job.name].failed(error))
+            else:
+                backoffs[job.name].succeeded()
+            schedule.ran(job, started=started, wait=pause)
+        wait(schedule.seconds_to_next(clock()))
 
 
-def start(stop: threading.Event) -> threading.Thread:
-    thread = threading.Thread(target=run_forever, args=(stop,), name="opsdesk-periodic",
-                              daemon=True)
+def start(stop: threading.Event, jobs: list[Job] | None = None, *,
+          name: str = "opsdesk-periodic") -> threading.Thread:
+    thread = threading.Thread(target=run_forever, args=(stop, jobs), name=name, daemon=True)
     thread.start()
     return thread

@@ -15,7 +15,7 @@ from django.db import OperationalError, connection
 
 from opsdesk.runtime.periodic import default_jobs
 from opsdesk.runtime.sqlite import checkpoint
-from opsdesk.runtime.sqlite.base import DatabaseWrapper
+from opsdesk.runtime.sqlite.base import DatabaseWrapper, lock_wait
 
 Test = Callable[..., None]
 Connect = Callable[[float], DatabaseWrapper]
@@ -96,6 +96,23 @@ def test_a_writer_gives_up_after_the_timeout_with_the_usual_error(
     # Statements other than BEGIN keep SQLite's own busy handler and timeout.
     assert ours.connection.execute("PRAGMA busy_timeout").fetchone() == (200,)
     holder.execute("ROLLBACK")
+
+
+@on_sqlite_file
+def test_a_request_may_bound_its_own_wait_for_the_write_lock(
+    connect: Connect, holder: sqlite3.Connection,
+) -> None:
+    ours = connect(20)
+    started = time.monotonic()
+    with lock_wait(5), lock_wait(0.3), pytest.raises(OperationalError, match="locked"):
+        ours._start_transaction_under_autocommit()  # the tighter of nested bounds
+    assert 0.3 <= time.monotonic() - started < 1.5
+    # Outside the block the connection's own timeout (20 s) applies: it waits for the commit.
+    threading.Timer(0.6, lambda: holder.execute("COMMIT")).start()
+    started = time.monotonic()
+    ours._start_transaction_under_autocommit()
+    assert time.monotonic() - started >= 0.5
+    ours.connection.execute("ROLLBACK")
 
 
 def test_the_worker_checkpoints_every_second() -> None:

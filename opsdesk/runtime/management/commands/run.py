@@ -1,13 +1,12 @@
 """Everything ``make run`` needs: migrate, load the demo on first start, collect static files,
-then serve the web app and run the worker side by side until interrupted."""
+then serve the web app and run the worker side by side, each restarted should it exit
+(opsdesk/runtime/supervise.py), until interrupted."""
 
 from __future__ import annotations
 
+import json
 import os
-import signal
-import subprocess
 import sys
-import time
 from typing import Any
 
 from django.core.management import call_command
@@ -30,34 +29,19 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         if not no_demo and not demo_is_loaded():
             call_command("demo", verbosity=0)
-        children = [
-            # Only warnings from the worker here, so the sign-in table stays on screen.
-            subprocess.Popen(
-                [sys.executable, "-m", "opsdesk.cli", "worker", "--verbosity", "0"],
-                env={"OPSDESK_LOG_LEVEL": "WARNING", **os.environ},
-            ),
-            subprocess.Popen(granian_argv(host=host, port=port, workers=2)),
-        ]
         self.stdout.write(self.style.SUCCESS(f"opsdesk is running on http://{host}:{port}/"))
         self.stdout.write(f"  API docs: http://{host}:{port}/api/docs   admin: http://{host}:{port}/admin/")
         self.stdout.write(login_help(f"http://{host}:{port}"))
         self.stdout.write("Press Ctrl+C to stop.")
-        self._supervise(children)
-
-    def _supervise(self, children: list[subprocess.Popen[bytes]]) -> None:
-        """Wait until one child exits or we are interrupted, then stop them all."""
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))
-        try:
-            while all(child.poll() is None for child in children):
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            for child in children:
-                if child.poll() is None:
-                    child.terminate()
-            for child in children:
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+        self.stdout.flush()
+        # Only warnings from the worker here, so the sign-in table stays on screen.
+        os.environ.setdefault("OPSDESK_LOG_LEVEL", "WARNING")
+        # The worker's messages link to where this run serves (--host/--port included).
+        os.environ["OPSDESK_HOST"], os.environ["OPSDESK_PORT"] = host, str(port)
+        children = {
+            "worker": [sys.executable, "-m", "opsdesk.cli", "worker", "--verbosity", "0"],
+            "web server": granian_argv(host=host, port=port, workers=2),
+        }
+        # The supervisor replaces this process: it needs none of the Django loaded here.
+        argv = [sys.executable, "-m", "opsdesk.runtime.supervise", json.dumps(children)]
+        os.execv(argv[0], argv)

@@ -2,20 +2,43 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
+
+from opsdesk.runtime import logs
+
+# Threads running requests in each web process: a second one keeps the process answering
+# (health checks, reads) while the first waits for a database lock (bench.faults).
+THREADS_PER_PROCESS = 2
 
 
 def granian_argv(*, host: str, port: int, workers: int) -> list[str]:
     return [
         sys.executable, "-m", "granian", "--interface", "wsgi",
         "--host", host, "--port", str(port), "--workers", str(workers),
-        "--blocking-threads", "1", "--no-access-log", "--respawn-failed-workers",
+        "--blocking-threads", str(THREADS_PER_PROCESS), "--no-access-log",
+        "--respawn-failed-workers", "--log-config", str(granian_log_config()),
         "opsdesk.runtime.wsgi:application",
     ]
+
+
+def granian_log_config() -> Path:
+    """Granian's own lines (starting, workers spawned or lost) in opsdesk's log format, from a
+    file in the data folder (Granian reads its logging configuration only from a file)."""
+    path = Path(settings.DATA_DIR) / "granian-logging.json"
+    config = json.dumps(logs.granian_config(log_format=settings.OPSDESK_LOG_FORMAT), indent=1)
+    if not path.exists() or path.read_text() != config:
+        # Whole or not at all: another server starting on the same folder may be reading it.
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_text(config)
+        partial.replace(path)
+    return path
 
 
 class Command(BaseCommand):
