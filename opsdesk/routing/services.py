@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from django.utils.translation import gettext as _
-
 from opsdesk.accounts.models import User
 from opsdesk.routing import notices, selectors
 from opsdesk.routing.models import AssignTo, RoutingRule
@@ -20,6 +18,8 @@ def rule_matches(rule: RoutingRule, ticket: Ticket) -> bool:
     if rule.priorities and ticket.priority_code not in rule.priorities:
         return False
     if rule.source_kinds and ticket.source_kind not in rule.source_kinds:
+        return False
+    if rule.problem_types and ticket.problem_type not in rule.problem_types:
         return False
     if rule.requires_module and ticket.module_id is None:
         return False
@@ -85,10 +85,10 @@ def _leave_for_triage(waiting: Sequence[TicketChange]) -> None:
     for change in waiting:
         duty = selectors.duty_engineer_at(change.at)
         by_duty[duty].append(change.ticket)
-        notes.append((change.ticket,
-                      _("Waiting for the duty engineer %(duty)s to triage.")
-                      % {"duty": duty or _("(nobody on duty)")},
-                      {"duty_engineer": duty.username if duty else None}))
+        # Stored as data, said in each reader's language when the timeline is read.
+        notes.append((change.ticket, "waiting_for_duty",
+                      {"duty_engineer": duty.username if duty else None,
+                       "duty_name": str(duty) if duty else None}))
     for duty, waiting_tickets in by_duty.items():
         notices.triage_needed(waiting_tickets, duty=duty)
     tickets.note_routing(notes)

@@ -3,6 +3,8 @@
 Pure Python, independent of the ORM (``selectors.get_work_calendar`` builds one from the
 ``BusinessCalendar`` model). Business time is measured in real elapsed time inside the working
 windows of working days, so a DST change inside working hours counts what the clock really ran.
+Working days are a second measure: each working day counts one day (``timedelta(days=1)``)
+whatever its hours, a part of it by the share of its working time that has run.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import chinese_calendar
 
 ZERO = timedelta(0)
 MICROSECOND = timedelta(microseconds=1)
+ONE_DAY = timedelta(days=1)
+DAY_US = ONE_DAY // MICROSECOND
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 Span = tuple[datetime, datetime]  # a working window of one day, as UTC instants [start, end)
@@ -155,16 +159,25 @@ def _since_midnight(t: time) -> timedelta:
 
 @dataclass(frozen=True)
 class _YearTable:
-    """A year of one calendar: each day's working spans and the business time before each day,
-    so whole days, weeks and holidays are skipped with a bisection, not stepped through."""
+    """A year of one calendar: each day's working spans, the business time and the working days
+    before each day, so whole days, weeks and holidays are skipped with a bisection, not
+    stepped through."""
 
     first_ordinal: int
     spans: tuple[tuple[Span, ...], ...]
     before: list[timedelta]  # before[i]: business time in the year's days [0, i); len = days + 1
+    working: list[int]  # the indexes of the days with working time, in order
 
     @property
     def total(self) -> timedelta:
         return self.before[-1]
+
+    @property
+    def working_days(self) -> int:
+        return len(self.working)
+
+    def length(self, index: int) -> timedelta:
+        return self.before[index + 1] - self.before[index]
 
 
 @dataclass(frozen=True)
@@ -209,6 +222,21 @@ class WorkCalendar:
         year, position = self._position(instant)
         return self._instant(year, position + duration, resume=False)
 
+    def add_business_times(self, start: datetime, durations: list[timedelta]) -> list[datetime]:
+        """``add_business_time`` for several durations from one start (a clock's thresholds),
+        finding the start's place in the calendar once."""
+        if any(duration < ZERO for duration in durations):
+            raise ValueError("a business duration cannot be negative")
+        instant = _utc(start)
+        if self.hours.is_24x7:
+            return [(instant + duration).astimezone(self.hours.tz) for duration in durations]
+        year, position = self._position(instant)
+        return [
+            self._instant(year, position + duration, resume=False) if duration
+            else self._instant(year, position, resume=True)
+            for duration in durations
+        ]
+
     def business_time_between(self, a: datetime, b: datetime) -> timedelta:
         """Business time from ``a`` to ``b`` (negative if ``b`` is earlier)."""
         start, end = _utc(a), _utc(b)
@@ -220,9 +248,41 @@ class WorkCalendar:
         years = sum((self._table(y).total for y in range(start_year, end_year)), ZERO)
         return years + end_pos - start_pos
 
-    # A position is the business time from the start of a (local) year to an instant.
+    def add_working_days(self, start: datetime, durations: list[timedelta]) -> list[datetime]:
+        """For each of ``durations`` counted in working days (``timedelta(days=1)`` is one), the
+        earliest moment by which it has run since ``start``: 3 days from Monday 10:00 is
+        Thursday 10:00 if all four are working days, whatever their hours; a part of a day is
+        that share of the day's working time. Like ``add_business_time``, a start outside
+        working hours counts from the next business moment, and a whole number of days from a
+        day's opening ends at a closing (18:00)."""
+        if any(duration < ZERO for duration in durations):
+            raise ValueError("a number of working days cannot be negative")
+        year, position = self._day_position(_utc(start))
+        return [
+            self._day_instant(year, position + duration // MICROSECOND, resume=not duration)
+            for duration in durations
+        ]
+
+    def working_days_between(self, a: datetime, b: datetime) -> timedelta:
+        """Working days from ``a`` to ``b`` (one day as ``timedelta(days=1)``; negative if
+        ``b`` is earlier), the inverse of ``add_working_days``."""
+        start, end = _utc(a), _utc(b)
+        if end < start:
+            return -self.working_days_between(end, start)
+        (start_year, start_pos), (end_year, end_pos) = (
+            self._day_position(start), self._day_position(end))
+        years = sum(self._table(y).working_days for y in range(start_year, end_year)) * DAY_US
+        return timedelta(microseconds=years + end_pos - start_pos)
+
+    # A position is the business time from the start of a (local) year to an instant; a day
+    # position the working days since then, in microseconds of a day.
 
     def _position(self, instant: datetime) -> tuple[int, timedelta]:
+        year, _index, position = self._locate(instant)
+        return year, position
+
+    def _locate(self, instant: datetime) -> tuple[int, int, timedelta]:
+        """The (local) year of ``instant``, its day's index in that year and its position."""
         local = instant.astimezone(self.hours.tz)
         table = self._table(local.year)
         index = local.toordinal() - table.first_ordinal
@@ -234,7 +294,37 @@ class WorkCalendar:
                 if instant > start:
                     position += instant - start
                 break
-        return local.year, position
+        return local.year, index, position
+
+    def _day_position(self, instant: datetime) -> tuple[int, int]:
+        year, index, position = self._locate(instant)
+        table = self._table(year)
+        days = bisect_left(table.working, index)  # working days before this one
+        length = table.length(index) // MICROSECOND
+        run = (position - table.before[index]) // MICROSECOND
+        # Rounded down: time counted is never more than has run.
+        return year, days * DAY_US + (run * DAY_US // length if length else 0)
+
+    def _day_instant(self, year: int, position: int, *, resume: bool) -> datetime:
+        """The instant at day ``position`` in ``year`` (which may overflow into later years),
+        found as the business-time position it stands for; ``resume`` as in ``_instant``."""
+        table = self._table(year)
+        while position > table.working_days * DAY_US or (
+            resume and position == table.working_days * DAY_US
+        ):
+            position -= table.working_days * DAY_US
+            year += 1
+            table = self._table(year)
+        days, part = divmod(position, DAY_US)
+        if not part:
+            # The end of the last whole day, which is also where the next day begins.
+            business = table.before[table.working[days - 1] + 1] if days else ZERO
+        else:
+            index = table.working[days]
+            # Rounded up: the earliest moment by which the part of the day has run.
+            run = -(-part * (table.length(index) // MICROSECOND) // DAY_US)
+            business = table.before[index] + timedelta(microseconds=run)
+        return self._instant(year, business, resume=resume)
 
     def _instant(self, year: int, position: timedelta, *, resume: bool) -> datetime:
         """The instant at ``position`` in ``year`` (which may overflow into later years).
@@ -268,19 +358,26 @@ class WorkCalendar:
         first = date(year, 1, 1).toordinal()
         all_spans: list[tuple[Span, ...]] = []
         before = [ZERO]
-        for index, worked in enumerate(self.days.year_flags(year)):
+        flags = bytes([1]) * len(_dates_of(year)) if self.hours.is_24x7 else (
+            self.days.year_flags(year))
+        for index, worked in enumerate(flags):
             spans = self._spans(date.fromordinal(first + index)) if worked else ()
             all_spans.append(spans)
             before.append(before[-1] + sum((end - start for start, end in spans), ZERO))
-        return _YearTable(first, tuple(all_spans), before)
+        working = [i for i, spans in enumerate(all_spans) if spans]
+        return _YearTable(first, tuple(all_spans), before, working)
 
     def _spans(self, day: date) -> tuple[Span, ...]:
         tz, spans = self.hours.tz, []
-        for start, end in self.hours.windows:
+        # Around the clock, a day is a working window from midnight to midnight (it is used
+        # only to count working days; business time 24×7 is plain elapsed time).
+        windows = ((time(0), time(0)),) if self.hours.is_24x7 else self.hours.windows
+        for start, end in windows:
             # A window runs from the moment the clock first shows its start to the moment it
             # first shows its end: one spanning fall-back is longer by the repeated time, one
             # spanning spring-forward shorter by the skipped time (empty if it is all skipped).
-            span_start, span_end = _first_reading(day, start, tz), _first_reading(day, end, tz)
+            span_start = _first_reading(day, start, tz)
+            span_end = _first_reading(day + ONE_DAY if end <= start else day, end, tz)
             if span_end > span_start:
                 spans.append((span_start, span_end))
         return tuple(spans)
@@ -325,3 +422,13 @@ def _utc(t: datetime) -> datetime:
     if t.tzinfo is None or t.utcoffset() is None:
         raise ValueError(f"business time needs timezone-aware datetimes, got {t!r}")
     return t.astimezone(UTC)
+
+
+def computed_holidays(year: int, language: str) -> list[tuple[date, str]]:
+    """The public holidays the fallback (``holidays.China``) computes for ``year``, named in
+    ``language`` (a Django language code): what a desk counts in a year chinese-calendar does
+    not know yet, for an admin to check against the official schedule."""
+    import holidays  # see statutory_working_days: loaded only when needed
+
+    names = "zh_CN" if language.lower().startswith("zh") else "en_US"
+    return sorted(holidays.China(years=year, language=names).items())

@@ -6,14 +6,18 @@ The arithmetic lives in ``calendars`` (pure); ``selectors.get_work_calendar`` jo
 from __future__ import annotations
 
 from datetime import time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from opsdesk.accounts.models import Module
+from opsdesk.sla.calendars import WorkingTime
+from opsdesk.sla.targets import Target, TargetUnit
 from opsdesk.tickets.choices import Priority, SourceKind
 from opsdesk.tickets.models import Ticket
 
@@ -82,6 +86,13 @@ class BusinessCalendar(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def day_length(self) -> timedelta:
+        """Business time in an ordinary working day of this calendar."""
+        return WorkingTime(day_start=self.day_start, day_end=self.day_end,
+                           lunch_start=self.lunch_start, lunch_end=self.lunch_end,
+                           is_24x7=self.is_24x7).day_length
+
 
 class OverrideKind(models.TextChoices):
     HOLIDAY = "holiday", _("extra holiday")
@@ -137,8 +148,22 @@ class SlaPolicy(models.Model):
     module = models.ForeignKey(
         Module, verbose_name=_("module"), on_delete=models.CASCADE, null=True, blank=True
     )
-    response_target = models.DurationField(_("response target"))
-    resolution_target = models.DurationField(_("resolution target"))
+    response_amount = models.DecimalField(
+        _("response target"), max_digits=7, decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    response_unit = models.CharField(
+        _("unit"), max_length=20, choices=TargetUnit.choices, default=TargetUnit.MINUTES
+    )
+    resolution_amount = models.DecimalField(
+        _("resolution target"), max_digits=7, decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    resolution_unit = models.CharField(
+        _("unit"), max_length=20, choices=TargetUnit.choices, default=TargetUnit.BUSINESS_DAYS,
+        help_text=_("Business days are working days of the calendar, however long each one is; "
+                    "minutes and hours are counted inside its working hours."),
+    )
     calendar = models.ForeignKey(
         BusinessCalendar, verbose_name=_("calendar"), on_delete=models.PROTECT,
         null=True, blank=True, help_text=_("Empty: the clock runs 24×7."),
@@ -156,19 +181,53 @@ class SlaPolicy(models.Model):
             models.CheckConstraint(
                 condition=Q(warning_fraction__gt=0, warning_fraction__lt=1),
                 name="sla_policy_warning_fraction_between_0_and_1",
+                violation_error_message=_("Warn when a fraction between 0 and 1 of a target "
+                                          "has run, e.g. 0.75."),
             )
         ]
 
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def response(self) -> Target:
+        return Target(self.response_amount, self.response_unit)
+
+    @property
+    def resolution(self) -> Target:
+        return Target(self.resolution_amount, self.resolution_unit)
+
+    @property
+    def day_length(self) -> timedelta:
+        return self.calendar.day_length if self.calendar else timedelta(days=1)
+
+    @property
+    def response_target(self) -> timedelta:
+        """The response target as business time (a business day at the calendar's length)."""
+        return self.response.business_time(self.day_length)
+
+    @property
+    def resolution_target(self) -> timedelta:
+        return self.resolution.business_time(self.day_length)
+
 
 class Clock(models.Model):
     """A ticket's SLA clocks: response (until first acknowledgement) and resolution (until
-    verification), with the resolution clock paused while waiting on the submitter.
+    verification), both paused while waiting on the submitter (a report sent back to her is
+    not yet there to respond to).
+
+    Each clock counts the time spent before its current stretch (``response_spent``,
+    ``resolution_spent``) and since when it runs again (``response_since``,
+    ``running_since``; None while paused or stopped).
 
     ``breach_at``, ``warn_at`` and ``next_check_at`` are the earliest such moments of the clocks
     still running, kept up to date on every change, so queues and the sweep are index ranges.
+
+    A target in business days is counted in working days (``response_days``,
+    ``resolution_days``); the time spent on it (``response_spent``, ``resolution_spent``) is
+    then working days as days (``timedelta(days=1)`` a day). ``response_target``,
+    ``resolution_target``, ``response_time`` and ``resolution_time`` are always business time,
+    a working day counted at the calendar's length, which is what reports compare and chart.
     """
 
     ticket = models.OneToOneField(
@@ -181,7 +240,11 @@ class Clock(models.Model):
     warning_fraction = models.FloatField(default=0.75)
     response_target = models.DurationField()
     resolution_target = models.DurationField()
+    response_days = models.DecimalField(max_digits=7, decimal_places=2, null=True)
+    resolution_days = models.DecimalField(max_digits=7, decimal_places=2, null=True)
     started_at = models.DateTimeField()
+    response_spent = models.DurationField(default=timedelta(0))
+    response_since = models.DateTimeField(null=True)
     response_due_at = models.DateTimeField()
     responded_at = models.DateTimeField(null=True)
     response_time = models.DurationField(null=True, help_text=_("Business time to respond."))
@@ -194,6 +257,12 @@ class Clock(models.Model):
     warn_at = models.DateTimeField(null=True)
     breach_at = models.DateTimeField(null=True)
     next_check_at = models.DateTimeField(null=True)
+    # When the ticket's timer rings (None: no timer set): a next check that moves later keeps
+    # it, and it sets the next one when it rings; one that moves earlier gets its own.
+    timer_at = models.DateTimeField(null=True)
+    # The latest moment the running clocks count to (their +100% thresholds), started_at when
+    # none runs, None until first computed: a calendar change on a later date cannot move it.
+    horizon_at = models.DateTimeField(null=True)
 
     class Meta:
         indexes = [
@@ -237,3 +306,15 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.clock} {self.threshold}"
+
+
+class ScheduleReminder(models.Model):
+    """The administrators were told, once, that the official schedule of ``year`` (holidays and
+    make-up working days) is missing from the calendar library."""
+
+    year = models.PositiveSmallIntegerField(unique=True)
+    sent_at = models.DateTimeField()
+    holidays = models.JSONField(default=list, help_text=_("The computed holidays listed."))
+
+    def __str__(self) -> str:
+        return str(self.year)

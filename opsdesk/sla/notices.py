@@ -1,13 +1,12 @@
-"""Tell people that an SLA threshold was reached, through the notify app."""
+"""Tell people that an SLA threshold was reached, through the notify app: which deadline (the
+due time itself, shown in each reader's zone) and how far along it the clock is."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from opsdesk.accounts.models import User
 from opsdesk.notify import services as notify
-from opsdesk.sla.models import Notice
-from opsdesk.tickets.models import Ticket
+from opsdesk.sla import clocks
+from opsdesk.sla.models import Clock, Notice
 
 KIND_BY_THRESHOLD = {
     Notice.Threshold.WARNING: "sla_warning",
@@ -16,13 +15,17 @@ KIND_BY_THRESHOLD = {
 }
 
 
-def send(*, notice: Notice, ticket: Ticket, due_at: datetime, recipients: list[User]) -> None:
+def send(*, notice: Notice, clock: Clock, moment: clocks.Moment, recipients: list[User]) -> None:
     if not recipients:
         return
     notify.notify(
         kind=KIND_BY_THRESHOLD[Notice.Threshold(notice.threshold)],
-        ticket=ticket,
+        ticket=clock.ticket,
         recipients=recipients,
-        context={"clock": notice.clock, "threshold": notice.threshold, "due_at": due_at},
-        dedupe_key=f"sla:{ticket.pk}:{notice.clock}:{notice.threshold}",
+        context={
+            "clock": notice.clock, "threshold": notice.threshold, "due_at": moment.due,
+            # Rendered in each reader's language: "75% of the time used", "overdue by 4 hours".
+            "used": clocks.warning_share(clock), "target": clocks.target_of(clock, notice.clock),
+        },
+        dedupe_key=f"sla:{clock.ticket_id}:{notice.clock}:{notice.threshold}",
     )

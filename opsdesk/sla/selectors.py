@@ -9,6 +9,7 @@ from opsdesk.runtime import config
 from opsdesk.sla import clocks
 from opsdesk.sla.calendars import DayClassifier, WorkCalendar, WorkingTime, work_calendar
 from opsdesk.sla.models import BusinessCalendar, Clock, OverrideKind, SlaPolicy
+from opsdesk.sla.targets import Target
 from opsdesk.tickets.models import Ticket
 
 
@@ -43,11 +44,18 @@ def _load_work_calendar(calendar: BusinessCalendar) -> WorkCalendar:
 
 def policy_for(ticket: Ticket) -> SlaPolicy | None:
     """The first enabled policy (by order) whose non-empty conditions all match ``ticket``."""
+    return policy_matching(priority=ticket.priority, source_kind=ticket.source_kind,
+                           module_id=ticket.module_id)
+
+
+def policy_matching(*, priority: int, source_kind: str, module_id: int | None
+                    ) -> SlaPolicy | None:
+    """The first enabled policy (by order) whose non-empty conditions all match these."""
     for policy in config.cached("sla_policies", _load_policies):
         if (
-            policy.priority in (None, ticket.priority)
-            and policy.source_kind in ("", ticket.source_kind)
-            and policy.module_id in (None, ticket.module_id)
+            policy.priority in (None, priority)
+            and policy.source_kind in ("", source_kind)
+            and policy.module_id in (None, module_id)
         ):
             return policy
     return None
@@ -56,6 +64,18 @@ def policy_for(ticket: Ticket) -> SlaPolicy | None:
 def _load_policies() -> list[SlaPolicy]:
     policies = SlaPolicy.objects.filter(enabled=True).select_related("calendar")
     return list(policies.order_by("order", "id"))
+
+
+def clock_targets(clock: Clock) -> tuple[Target, Target]:
+    """A clock's response and resolution targets as its policy's admin entered them ("120
+    minutes" stays so), or as the clock counts them when it no longer follows its policy."""
+    own = (clocks.response_target(clock), clocks.resolution_target(clock))
+    policy = clock.policy
+    if policy is not None and all(
+            mine.in_working_days == entered.in_working_days and mine.measured == entered.measured
+            for mine, entered in zip(own, (policy.response, policy.resolution), strict=True)):
+        return policy.response, policy.resolution
+    return own
 
 
 _CLOCK_KEYS = ("policy", "response_due_at", "responded_at", "resolution_due_at", "resolved_at",
@@ -71,7 +91,8 @@ def sla_summary(clock: Clock | None, now: datetime) -> dict[str, object]:
     return {
         "state": state,
         "policy": clock.policy.name if clock.policy else None,
-        "response_due_at": clock.response_due_at,
+        # None while paused: it is due some time after the submitter answers.
+        "response_due_at": None if clocks.response_paused(clock) else clock.response_due_at,
         "responded_at": clock.responded_at,
         "resolution_due_at": clock.resolution_due_at,
         "resolved_at": clock.resolved_at,
@@ -95,3 +116,11 @@ def is_business_moment(moment: datetime) -> bool:
         return True
     resumes = get_work_calendar(calendar=calendar).next_business_moment(moment)
     return resumes.astimezone(UTC) == moment.astimezone(UTC)  # by instant, not wall clock
+
+
+def ticket_calendar(*, ticket_id: int) -> WorkCalendar:
+    """The business calendar a ticket's clock counts in (every hour of every day when it has
+    none): what "N working days" means for that ticket."""
+    calendar = (BusinessCalendar.objects.filter(pk__in=Clock.objects.filter(ticket_id=ticket_id)
+                                                .values("calendar_id")).first())
+    return clocks.ALWAYS if calendar is None else get_work_calendar(calendar=calendar)

@@ -14,13 +14,14 @@ from opsdesk.accounts.models import ModuleSupport
 from opsdesk.accounts.roles import Role
 from opsdesk.notify.models import Delivery
 from opsdesk.routing.models import AssignTo, DutyShift, RoutingRule
-from tests.factories import fields_for
+from tests.factories import fields_for, report
 
 SH = ZoneInfo("Asia/Shanghai")
 
 
 def file(api, **fields):
-    body = {"title": "支付回调超时", "impact": "few_users", "urgency": "normal", **fields}
+    body = report(**{"title": "支付回调超时", "impact": "few_users", "urgency": "normal",
+                     **fields})
     response = api.post("/tickets", body)
     assert response.status_code == 201, response.json()
     return response.json()

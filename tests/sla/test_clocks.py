@@ -4,6 +4,7 @@ changes, and the escalation chain firing each threshold exactly once."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,6 +16,7 @@ from opsdesk.accounts.models import ModuleSupport
 from opsdesk.sla import services as sla
 from opsdesk.sla.models import Clock, Notice
 from tests.conftest import Api
+from tests.sla.filing import complete
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -24,7 +26,9 @@ def at(*parts: int) -> datetime:
 
 
 def file(api: Api, **fields: Any) -> str:
-    body = {"title": "支付失败", "impact": "few_users", "urgency": "normal", **fields}
+    body = complete(**{
+        "title": "支付失败", "impact": "few_users", "urgency": "normal", **fields,
+    })
     response = api.post("/tickets", body)
     assert response.status_code == 201, response.json()
     return response.json()["key"]
@@ -215,9 +219,7 @@ def test_editing_a_policy_recomputes_open_tickets_keeping_time_spent(api, people
         key = file(api["submitter"], impact="all_users", urgency="immediate", module="payment")
         travel.shift(timedelta(hours=1))
         policy = clock_of(key).policy
-        policy.resolution_target = timedelta(hours=8)
-        policy.save()
-        assert sla.recompute_for_policy(policy=policy) == 1
+        assert sla.update_policy(policy=policy, resolution_amount=Decimal(8)) == 1
     clock = clock_of(key)
     assert clock.resolution_due_at == start + timedelta(hours=8)  # 1 h spent + 7 h left
     assert sla_events(api["duty"], key)[-1] == "recomputed"
