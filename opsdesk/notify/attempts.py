@@ -36,7 +36,8 @@ def backoff(attempt: int) -> timedelta:
 def claim(delivery_id: int) -> Delivery | None:
     """The delivery, counted as one more attempt, if it is due and nobody else took it."""
     now = timezone.now()
-    delivery = Delivery.objects.select_related("channel", "ticket").filter(pk=delivery_id).first()
+    delivery = (Delivery.objects.select_related("channel", "ticket", "verification")
+                .filter(pk=delivery_id).first())
     if delivery is None or delivery.status not in OPEN:
         return None
     if delivery.next_attempt_at is not None and delivery.next_attempt_at > now + DUE_TOLERANCE:

@@ -17,7 +17,7 @@ from email.utils import parseaddr
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
-from opsdesk.notify import conf
+from opsdesk.notify import conf, verification
 from opsdesk.notify.choices import ChannelKind
 from opsdesk.notify.endpoints import is_plain_webhook
 from opsdesk.notify.messages import ticket_link
@@ -80,7 +80,8 @@ def send_email(delivery: Delivery) -> None:
         domain = _message_id(delivery).rpartition("@")[2].rstrip(">")
         headers["References"] = f"<ticket.{delivery.ticket.key}@{domain}>"
     message = EmailMessage(
-        subject=delivery.subject, body=delivery.body, to=[delivery.address], headers=headers,
+        subject=delivery.subject, body=verification.fill(delivery, delivery.body),
+        to=[delivery.address], headers=headers,
         connection=get_connection(timeout=settings.EMAIL_TIMEOUT or conf.timeout_seconds()),
     )
     message.send()
@@ -95,7 +96,8 @@ def send_robot(delivery: Delivery, target: str) -> None:
     sender = apprise.Apprise(asset=asset)
     if not sender.add(target):
         raise DeliveryFailed("the robot URL is not valid", final=True)
-    result = sender.notify(body=delivery.body, title=delivery.subject)
+    result = sender.notify(body=verification.fill(delivery, delivery.body),
+                           title=delivery.subject)
     if not result:
         reasons = [entry.message for entry in result.logs()] or [f"apprise: {result.status!r}"]
         raise DeliveryFailed("; ".join(reasons))
@@ -109,7 +111,7 @@ def webhook_document(delivery: Delivery) -> dict[str, object]:
         "kind": delivery.notification_kind,
         "language": delivery.language,
         "subject": delivery.subject,
-        "body": delivery.body,
+        "body": verification.fill(delivery, delivery.body),
         "ticket": None if ticket is None else {
             "key": ticket.key, "title": ticket.title, "priority": ticket.priority_code,
             "status": ticket.status, "url": ticket_link(ticket),

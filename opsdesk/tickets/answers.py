@@ -29,9 +29,9 @@ _RESULT_COLUMNS = (
     "problem_type", "estimate_minutes", "analysis_notes",
 )
 _CLOSING_COLUMNS = (
-    "escalated_at", "cause", "solution", "time_taken_minutes", "prevention",
-    "verification_evidence", "reopen_count", "closed_at", "archived_at", "updated_at",
-    "dispatched",
+    "escalated_at", "next_step", "expected_completion_at", "cause", "solution",
+    "time_taken_minutes", "prevention", "verification_evidence", "reopen_count", "closed_at",
+    "archived_at", "updated_at", "dispatched",
 )
 
 
@@ -57,7 +57,8 @@ def plan_detail(plan: Plan | None) -> dict[str, Any] | None:
         "number": plan.number, "kind": plan.kind, "summary": plan.summary,
         "fix_version": plan.fix_version, "release_at": plan.release_at,
         "delivery_schedule": plan.delivery_schedule, "risk_flags": plan.risk_flags,
-        "needs_approval": plan.needs_approval, "created_by": UserRef.of(plan.created_by),
+        "needs_approval": plan.needs_approval, "fit": plan.fit, "fit_reason": plan.fit_reason,
+        "created_by": UserRef.of(plan.created_by),
         "created_at": plan.created_at, "approved_by": UserRef.of(plan.approved_by),
         "approved_at": plan.approved_at,
     }

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import FileResponse, HttpRequest, HttpResponse
-from ninja import File, Form, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema
+from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
-from opsdesk.accounts.models import User
+from opsdesk.accounts.models import ProblemType, User
 from opsdesk.accounts.selectors import get_user_by_ref
+from opsdesk.bounds import Id
 from opsdesk.rendering import json_response
-from opsdesk.tickets import answers, policy, selectors, services
-from opsdesk.tickets.choices import Channel
+from opsdesk.tickets import answers, policy, selectors, services, uploads
+from opsdesk.tickets.choices import Channel, SourceKind, Status
 from opsdesk.tickets.docs import workflow_as_data
 from opsdesk.tickets.errors import InvalidField
 from opsdesk.tickets.models import Ticket
@@ -24,11 +26,18 @@ from opsdesk.tickets.schemas import (
     CommentOut,
     DecisionIn,
     EventOut,
+    FormFlag,
+    LinkIn,
+    LinkOut,
+    PriorityCode,
+    RecurrenceIn,
     TicketIn,
     TicketOut,
     TicketPage,
     TicketUpdateIn,
+    TimeTakenOut,
     TransitionIn,
+    UserRef,
     VerifyIn,
     WorkLogIn,
     WorkLogOut,
@@ -54,18 +63,24 @@ def _reload(request: HttpRequest, ticket: Ticket) -> HttpResponse:
 
 
 class ListParams(Schema):
-    status: list[str] | None = None
-    priority: list[str] | None = None
-    assignee: str | None = None
-    module: str | None = None
-    problem_type: str | None = None
-    source: str | None = None
-    submitter: str | None = None
-    text: str | None = None
-    sla: str | None = None
-    order: str | None = None  # -id (newest first), id, priority, due; an SLA queue: due
-    cursor: str | None = None
-    limit: int = 50
+    status: list[Status] | None = None
+    priority: list[PriorityCode] | None = None
+    assignee: str | None = Field(None, description="Username or id.")
+    module: str | None = Field(None, description="Code, name or id.")
+    problem_type: ProblemType | None = None
+    source: SourceKind | None = None
+    submitter: str | None = Field(None, description="Username or id.")
+    text: str | None = Field(
+        None, max_length=200,
+        description="Words to search for in the title, description, comments, work log and "
+                    "resolution report (Chinese or English; every word must occur), or a key.")
+    sla: Literal["at_risk", "breached"] | None = None
+    order: Literal["-id", "id", "priority", "due", "rank"] | None = Field(
+        None, description="-id (newest first, the default), id, priority; due (the default "
+                          "of an SLA queue, and only there); rank (best match first, the "
+                          "default with text, and only there).")
+    cursor: str | None = Field(None, max_length=200)
+    limit: int = Field(50, description="1 to 200; more is taken as 200.")
 
 
 @router.post("/tickets", response={201: TicketOut}, summary="Register a problem")
@@ -175,8 +190,8 @@ def add_work_log_step(request: HttpRequest, key: str, payload: WorkLogIn) -> tup
 
 @router.get("/tickets/{key}/worklog", response=list[WorkLogOut], summary="The work log")
 def list_work_log(request: HttpRequest, key: str) -> Any:
-    ticket = selectors.get_ticket(user=_user(request), key=key)
-    return ticket.work_log.select_related("plan", "executed_by")
+    user = _user(request)
+    return selectors.work_log(user=user, ticket=selectors.get_ticket(user=user, key=key))
 
 
 @router.post("/tickets/{key}/comments", response={201: CommentOut}, summary="Comment")
@@ -197,6 +212,72 @@ def set_collaborators(request: HttpRequest, key: str, payload: CollaboratorsIn) 
     return _reload(request, ticket)
 
 
+@router.get("/tickets/{key}/links", response=list[LinkOut], summary="Linked tickets")
+def list_links(request: HttpRequest, key: str) -> list[dict[str, Any]]:
+    user = _user(request)
+    ticket = selectors.get_ticket(user=user, key=key)
+    return [_link_out(view) for view in selectors.links_of(user=user, ticket=ticket)]
+
+
+@router.post("/tickets/{key}/links", response={201: LinkOut},
+             summary="Link to another ticket (staff)")
+def add_link(request: HttpRequest, key: str, payload: LinkIn) -> tuple[int, dict[str, Any]]:
+    user = _user(request)
+    ticket = selectors.get_ticket(user=user, key=key)
+    link = services.link_tickets(ticket_id=ticket.pk, by=user, other=payload.ticket,
+                                 kind=payload.kind)
+    view = next(v for v in selectors.links_of(user=user, ticket=ticket) if v.link.pk == link.pk)
+    return 201, _link_out(view)
+
+
+@router.delete("/tickets/{key}/links/{link_id}", response={204: None},
+               summary="Remove a link (staff)")
+def remove_link(request: HttpRequest, key: str, link_id: Id) -> tuple[int, None]:
+    user = _user(request)
+    ticket = selectors.get_ticket(user=user, key=key)
+    services.unlink_tickets(ticket_id=ticket.pk, by=user, link_id=link_id)
+    return 204, None
+
+
+def _link_out(view: selectors.LinkView) -> dict[str, Any]:
+    other = view.other
+    return {
+        "id": view.link.pk, "kind": view.link.kind, "direction": view.direction,
+        "label": view.label,
+        "ticket": {"key": other.key, "title": other.title if view.other_visible else None,
+                   "status": other.status if view.other_visible else None},
+        "created_by": UserRef.of(view.link.created_by), "created_at": view.link.created_at,
+    }
+
+
+@router.post("/tickets/{key}/recurrence", response={201: TicketOut},
+             summary="It happened again: a new ticket linked as a recurrence")
+def report_recurrence(request: HttpRequest, key: str, payload: RecurrenceIn) -> HttpResponse:
+    user = _user(request)
+    original = selectors.get_ticket(user=user, key=key)
+    default_channel = Channel.WEB if getattr(request, "via_session", False) else Channel.API
+    ticket = services.report_recurrence(ticket_id=original.pk, by=user, channel=default_channel,
+                                        **payload.dict(exclude_none=True))
+    return _answer(request, ticket, 201, new=True)
+
+
+@router.get("/tickets/{key}/time-taken", response=TimeTakenOut,
+            summary="Time taken: logged overall (per person for staff), and each reported "
+                    "figure")
+def time_taken(request: HttpRequest, key: str) -> dict[str, Any]:
+    user = _user(request)
+    ticket = selectors.get_ticket(user=user, key=key)
+    spent = selectors.time_taken(user=user, ticket=ticket)
+    return {
+        "logged_minutes": spent.logged_minutes,
+        "by_person": [{"person": UserRef.of(p.person), "minutes": p.minutes}
+                      for p in spent.by_person],
+        "steps_without_duration": spent.steps_without_duration,
+        "reported": [{**figure, "by": UserRef.of(figure["by"])} for figure in spent.reported],
+        "reported_minutes": ticket.time_taken_minutes,
+    }
+
+
 @router.get("/tickets/{key}/timeline", response=list[EventOut], summary="The ticket's timeline")
 def timeline(request: HttpRequest, key: str) -> Any:
     user = _user(request)
@@ -206,13 +287,16 @@ def timeline(request: HttpRequest, key: str) -> Any:
 @router.post(
     "/tickets/{key}/attachments", response={201: AttachmentOut}, summary="Attach a file"
 )
+@decorate_view(uploads.refused_at_once)
 def add_attachment(
-    request: HttpRequest, key: str, file: File[UploadedFile], internal: Form[bool] = False
+    request: HttpRequest, key: str, file: File[UploadedFile],
+    # django-ninja's way to give a form field of a validated type its default.
+    internal: FormFlag = Form(False),  # noqa: B008
 ) -> tuple[int, Any]:
     user = _user(request)
     ticket = selectors.get_ticket(user=user, key=key)
     attachment = services.add_attachment(
-        ticket_id=ticket.pk, by=user, name=file.name or "", content=file.read(),
+        ticket_id=ticket.pk, by=user, name=file.name or "", content=file,
         content_type=file.content_type or "", internal=internal,
     )
     return 201, attachment
@@ -225,7 +309,7 @@ def list_attachments(request: HttpRequest, key: str) -> Any:
 
 
 @router.get("/tickets/{key}/attachments/{attachment_id}", summary="Download a file")
-def download_attachment(request: HttpRequest, key: str, attachment_id: int) -> FileResponse:
+def download_attachment(request: HttpRequest, key: str, attachment_id: Id) -> FileResponse:
     user = _user(request)
     ticket = selectors.get_ticket(user=user, key=key)
     attachment = selectors.get_attachment(user=user, ticket=ticket, attachment_id=attachment_id)

@@ -94,3 +94,33 @@ class StepKind(models.TextChoices):
     CONFIG = "config", _("Configuration change")
     DEPLOY = "deploy", _("Deployment")
     OTHER = "other", _("Other")
+
+
+class PlanFit(models.TextChoices):
+    """How a plan's kind fits the problem's type (tickets/risk.py decides)."""
+
+    FITS = "fits", _("Fits the problem type")
+    EXPLAINED = "explained", _("Does not obviously fit; the assignee said why")
+    NEEDS_APPROVAL = "needs_approval", _("Does not fit the problem type: the head approves")
+
+
+class LinkKind(models.TextChoices):
+    """How one ticket relates to another, read from the linking ticket."""
+
+    DUPLICATE_OF = "duplicate_of", _("duplicate of")
+    RELATED_TO = "related_to", _("related to")
+    CAUSED_BY = "caused_by", _("caused by")
+    RECURRENCE_OF = "recurrence_of", _("recurrence of")
+
+    @property
+    def inverse_label(self) -> str:
+        """The same link read from the other ticket."""
+        return str(_INVERSE_LABELS[self])
+
+
+_INVERSE_LABELS = {
+    LinkKind.DUPLICATE_OF: _("has a duplicate"),
+    LinkKind.RELATED_TO: _("related to"),
+    LinkKind.CAUSED_BY: _("caused"),
+    LinkKind.RECURRENCE_OF: _("recurred as"),
+}

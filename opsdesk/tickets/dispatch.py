@@ -13,9 +13,11 @@ for the next worker. A change to a ticket still waiting dispatches it first
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import QuerySet
 
 from opsdesk.accounts.models import User
@@ -30,26 +32,67 @@ BATCH = 50
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class SetAside:
+    """Tickets that failed to dispatch on their own (a hook cannot handle them), each held
+    back a little longer after every failure, from a second to five minutes, and logged with
+    its traceback only the first time: one bad ticket neither floods the log nor slows the
+    rest. Kept in the worker's memory: a new worker tries them again at once."""
+
+    first: float = 1.0
+    longest: float = 300.0
+    held: dict[int, tuple[int, float]] = field(default_factory=dict)  # id → failures, until
+
+    def held_back(self, now: float) -> list[int]:
+        return [ticket_id for ticket_id, (_n, until) in self.held.items() if until > now]
+
+    def failed(self, ticket_id: int, now: float) -> int:
+        failures = self.held.get(ticket_id, (0, 0.0))[0] + 1
+        wait = min(self.first * 2 ** (failures - 1), self.longest)
+        self.held[ticket_id] = (failures, now + wait)
+        return failures
+
+    def dispatched(self, ticket_id: int) -> None:
+        self.held.pop(ticket_id, None)
+
+
+SET_ASIDE = SetAside()
+
+
 def dispatch_due(limit: int | None = None) -> int:
     """Dispatch up to ``limit`` (a batch) waiting tickets, oldest first, in one transaction;
     how many. Should the batch fail, each is tried on its own, so that one ticket a hook
-    cannot handle is logged and waits alone instead of holding back every later one."""
+    cannot handle is logged and set aside instead of holding back every later one."""
     limit = limit or BATCH
+    held = SET_ASIDE.held_back(time.monotonic())
     try:
         with transaction.atomic(), config.one_read():
-            waiting = list(_waiting(skip_locked=True).order_by("pk")[:limit])
+            waiting = list(_waiting(skip_locked=True).exclude(pk__in=held)
+                           .order_by("pk")[:limit])
             dispatch(waiting)
         return len(waiting)
+    except (OperationalError, InterfaceError):
+        raise  # the database is out of reach: nothing to try one by one
     except Exception:
         log.exception("dispatching a batch of new tickets failed; one by one now")
     done = 0
-    for ticket_id in (Ticket.objects.filter(dispatched=False).order_by("pk")
-                      .values_list("pk", flat=True)[:limit]):
+    for ticket_id in (Ticket.objects.filter(dispatched=False).exclude(pk__in=held)
+                      .order_by("pk").values_list("pk", flat=True)[:limit]):
         try:
             dispatch_ticket(ticket_id)
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as error:
+            failures = SET_ASIDE.failed(ticket_id, time.monotonic())
+            if failures == 1:
+                log.exception("dispatching ticket %s failed; it is set aside and tried again "
+                              "later", ticket_id)
+            else:
+                log.warning("dispatching ticket %s failed again (%d times): %s",
+                            ticket_id, failures, error)
+        else:
+            SET_ASIDE.dispatched(ticket_id)
             done += 1
-        except Exception:
-            log.exception("dispatching ticket %s failed; it is tried again next round", ticket_id)
     return done
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from opsdesk.tickets import workflow
-from opsdesk.tickets.choices import Status
+from opsdesk.accounts.models import ProblemType
+from opsdesk.tickets import registration, risk, workflow
+from opsdesk.tickets.choices import Channel, PlanKind, Status, StepKind
 from opsdesk.tickets.policy import describe_actors
 
 
@@ -36,6 +37,7 @@ def workflow_as_data() -> dict[str, Any]:
                     {"field": rule.field.name, "value": rule.value, "when": str(rule.why)}
                     for rule in t.forces
                 ],
+                "guards": [str(g.rule) for g in t.guards],
                 "gate": t.gate.__name__ if t.gate else None,
                 "effects": [e.__name__ for e in t.effects],
                 "help": str(t.help),
@@ -51,8 +53,8 @@ def workflow_as_markdown() -> str:
         "",
         "Generated from `opsdesk/tickets/workflow.py` by `opsdesk workflow_docs`; do not edit.",
         "",
-        "| action | from | to | who | requires | accepts | forces | gate / effects |",
-        "|---|---|---|---|---|---|---|---|",
+        "| action | from | to | who | requires | accepts | forces | only | gate / effects |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for t in workflow.TRANSITIONS:
         requires = ", ".join(
@@ -64,6 +66,43 @@ def workflow_as_markdown() -> str:
         lines.append(
             f"| `{t.name}` {t.label} | {', '.join(t.sources)} | {_target(t)} "
             f"| {describe_actors(t.by)} | {requires} | {', '.join(x.name for x in t.accepts)} "
-            f"| {forces} | {', '.join(extras)} |"
+            f"| {forces} | {'; '.join(str(g.rule) for g in t.guards)} | {', '.join(extras)} |"
         )
+    lines += _plan_fit_table() + _steps_table() + _registration_table()
     return "\n".join(lines) + "\n"
+
+
+def _plan_fit_table() -> list[str]:
+    kinds = list(PlanKind)
+    lines = [
+        "", "## Which plans the department head approves (tickets/risk.py)", "",
+        "Besides the plan's own risk (changes code, major environment change, another "
+        "department): a plan whose kind does not fit the problem's type needs",
+        "", "| problem type | " + " | ".join(str(k.label) for k in kinds) + " |",
+        "|---|" + "---|" * len(kinds),
+    ]
+    for problem in ProblemType:
+        cells = [str(risk.FIT_WORDS[risk.fit_of(problem, kind)]) for kind in kinds]
+        lines.append(f"| {problem.label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _steps_table() -> list[str]:
+    lines = ["", "## Which executed steps a plan covers (tickets/risk.py)", "",
+             "| plan kind | steps |", "|---|---|"]
+    for kind in PlanKind:
+        covered = [str(step.label) for step in StepKind if risk.covers(kind, step)]
+        lines.append(f"| {kind.label} | {', '.join(covered)} |")
+    return lines
+
+
+def _registration_table() -> list[str]:
+    lines = ["", "## What a report must hold, by door (tickets/registration.py)", "",
+             "| source | channels | requires | carries |", "|---|---|---|---|"]
+    for door in registration.DOORS:
+        channels = ("(any)" if door.channels == frozenset(Channel)
+                    else ", ".join(sorted(str(c) for c in door.channels)))
+        requires = ", ".join(f"{r.field.name} ({r.why})" if r.why else r.field.name
+                             for r in door.requires)
+        lines.append(f"| {door.source} | {channels} | {requires} | {door.note} |")
+    return lines

@@ -64,3 +64,11 @@ class ReadOnlyTicket(DomainError):
 class AttachmentTooLarge(InvalidField):
     code = "attachment_too_large"
     status = 413
+
+
+class StorageFull(DomainError):
+    """The disk (or quota) that keeps files is full: nothing was kept; trying again later, once
+    an administrator has made room, can succeed."""
+
+    code = "storage_full"
+    status = 507

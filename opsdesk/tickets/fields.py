@@ -21,8 +21,11 @@ from django.utils.translation import gettext_lazy
 from opsdesk.accounts import selectors as accounts
 from opsdesk.accounts.models import ProblemType
 from opsdesk.accounts.roles import ASSIGNABLE_ROLES
+from opsdesk.bounds import MomentOutOfRange, check_moment, check_past_moment
 from opsdesk.tickets.choices import Impact, PlanKind, Priority, Urgency
-from opsdesk.tickets.errors import InvalidField
+from opsdesk.tickets.errors import InvalidField, NotFound
+from opsdesk.tickets.models import Ticket
+from opsdesk.tickets.selectors import ticket_id_from_key
 
 
 class Kind(enum.StrEnum):
@@ -34,6 +37,7 @@ class Kind(enum.StrEnum):
     USER = "user"
     MODULE = "module"
     BOOLEAN = "boolean"
+    TICKET = "ticket"  # another ticket, by its key
 
 
 class Target(enum.StrEnum):
@@ -50,6 +54,8 @@ class Field:
     target: Target
     choices: tuple[tuple[str, Promise], ...] = ()
     max_length: int | None = None  # the column's, for text stored in a bounded column
+    past: bool = False  # a moment something happened: not in the future
+    future: bool = False  # a moment something is expected: not already past
 
     def parse(self, raw: Any) -> Any:
         """Turn the caller's value into the stored value, or raise InvalidField naming the field."""
@@ -75,11 +81,20 @@ class Field:
         return out
 
 
+# Long text (a description, a pasted log) is bounded too, at what a page can still show.
+LONG_TEXT_MAX = 100_000
+
+
 def _text(field: Field, raw: Any) -> str:
     if not isinstance(raw, str):
         raise TypeError
-    if field.max_length is not None and len(raw.strip()) > field.max_length:
-        raise ValueError
+    limit = field.max_length or LONG_TEXT_MAX
+    if len(raw.strip()) > limit:
+        raise InvalidField(
+            _("%(field)s may have at most %(limit)d characters (it has %(length)d).")
+            % {"field": field.label, "limit": limit, "length": len(raw.strip())},
+            field=field.name, limit=limit,
+        )
     return raw.strip()
 
 
@@ -111,9 +126,13 @@ def _datetime(field: Field, raw: Any) -> datetime:
     value = raw if isinstance(raw, datetime) else parse_datetime(str(raw))
     if value is None:
         raise ValueError
-    if timezone.is_naive(value):
-        # A time without an offset is in the caller's own time zone.
-        value = timezone.make_aware(value, timezone.get_current_timezone())
+    try:
+        value = check_past_moment(value) if field.past else check_moment(value)
+    except MomentOutOfRange as refusal:
+        raise InvalidField(f"{field.label}: {refusal}", field=field.name) from refusal
+    if field.future and value <= timezone.now():
+        raise InvalidField(_("%(field)s must be in the future.") % {"field": field.label},
+                           field=field.name)
     return value
 
 
@@ -147,6 +166,22 @@ def _module(field: Field, raw: Any) -> Any:
     return module
 
 
+def _ticket(field: Field, raw: Any) -> str:
+    """The key of an existing ticket ("OPS-12", or 12); kept as its key, for the timeline."""
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        raise TypeError
+    try:
+        ticket_id = ticket_id_from_key(str(raw).strip())
+    except NotFound:
+        ticket_id = None
+    if ticket_id is None or not Ticket.objects.filter(pk=ticket_id).exists():
+        raise InvalidField(
+            _("%(field)s: no ticket %(value)r.") % {"field": field.label, "value": raw},
+            field=field.name,
+        )
+    return Ticket.key_of(ticket_id)
+
+
 def _boolean(field: Field, raw: Any) -> bool:
     if not isinstance(raw, bool):
         raise TypeError
@@ -162,6 +197,7 @@ _PARSERS: dict[Kind, Callable[[Field, Any], Any]] = {
     Kind.USER: _user,
     Kind.MODULE: _module,
     Kind.BOOLEAN: _boolean,
+    Kind.TICKET: _ticket,
 }
 
 T, P, E = Target.TICKET, Target.PLAN, Target.EVENT
@@ -198,13 +234,24 @@ VERIFICATION_EVIDENCE = Field(
     "verification_evidence", gettext_lazy("verification evidence (logs, screenshots)"),
     Kind.LONG_TEXT, T,
 )
+NEXT_STEP = Field("next_step", gettext_lazy("next step"), Kind.LONG_TEXT, T)
+EXPECTED_COMPLETION = Field(
+    "expected_completion_at", gettext_lazy("expected completion"), Kind.DATETIME, T, future=True
+)
+FIT_REASON = Field(
+    "fit_reason", gettext_lazy("why this plan fits the problem (if it does not obviously)"),
+    Kind.LONG_TEXT, P,
+)
+DUPLICATE_OF = Field("duplicate_of", gettext_lazy("duplicate of (ticket key)"), Kind.TICKET, E)
+DURATION = Field("duration_minutes", gettext_lazy("duration (minutes)"), Kind.MINUTES, E)
+EXECUTED_AT = Field("executed_at", gettext_lazy("executed at"), Kind.DATETIME, E, past=True)
 REASON = Field("reason", gettext_lazy("reason"), Kind.LONG_TEXT, E)
 COMMENT = Field("comment", gettext_lazy("comment"), Kind.LONG_TEXT, E)
 
 # Registration fields, editable outside an action (see workflow.EDITS).
 TITLE = Field("title", gettext_lazy("title"), Kind.TEXT, T, max_length=200)
 DESCRIPTION = Field("description", gettext_lazy("description"), Kind.LONG_TEXT, T)
-OCCURRED_AT = Field("occurred_at", gettext_lazy("occurred at"), Kind.DATETIME, T)
+OCCURRED_AT = Field("occurred_at", gettext_lazy("occurred at"), Kind.DATETIME, T, past=True)
 STEPS = Field("steps_to_reproduce", gettext_lazy("steps to reproduce"), Kind.LONG_TEXT, T)
 ERROR_MESSAGE = Field("error_message", gettext_lazy("error message"), Kind.LONG_TEXT, T)
 IMPACT_SCOPE = Field("impact_scope", gettext_lazy("impact scope"), Kind.LONG_TEXT, T)
@@ -214,6 +261,14 @@ SUBMITTER_DEPARTMENT = Field(
 SUBMITTER_CONTACT = Field(
     "submitter_contact", gettext_lazy("submitter contact"), Kind.TEXT, T, max_length=200
 )
+SUBMITTER_NAME = Field(
+    "submitter_name", gettext_lazy("submitter name"), Kind.TEXT, T, max_length=100
+)
+ALERT_HOST = Field("alert_host", gettext_lazy("alert source host/IP"), Kind.TEXT, T, max_length=255)
+ALERT_RULE = Field("alert_rule", gettext_lazy("alert rule"), Kind.TEXT, T, max_length=255)
+ALERT_LEVEL = Field("alert_level", gettext_lazy("alert level"), Kind.TEXT, T, max_length=50)
+ALERT_AT = Field("alert_at", gettext_lazy("alert time"), Kind.DATETIME, T, past=True)
+ALERT_SYMPTOM = Field("alert_symptom", gettext_lazy("first symptom"), Kind.LONG_TEXT, T)
 IMPACT = Field("impact", gettext_lazy("impact"), Kind.CHOICE, T, tuple(Impact.choices))
 URGENCY = Field("urgency", gettext_lazy("urgency"), Kind.CHOICE, T, tuple(Urgency.choices))
 COLLABORATOR = Field("collaborators", gettext_lazy("collaborator"), Kind.USER, T)

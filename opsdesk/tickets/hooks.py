@@ -8,8 +8,8 @@ can do its work for all of them in a few statements.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +26,10 @@ class TicketChange:
     target: str | None
     changed: dict[str, Any]
     at: datetime
+    # What the action's own timeline event says besides the fields it changed (a reason, a
+    # comment, the fields a sent-back report lacks, a link), so that a hook need not read it
+    # back from the timeline.
+    details: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def creation(cls, ticket: Ticket, actor: User | None) -> TicketChange:

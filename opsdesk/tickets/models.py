@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +15,8 @@ from opsdesk.accounts.models import Module, ProblemType, User
 from opsdesk.tickets.choices import (
     Channel,
     Impact,
+    LinkKind,
+    PlanFit,
     PlanKind,
     Priority,
     SourceKind,
@@ -28,7 +31,8 @@ class Ticket(models.Model):
     # Registration (stage 1).
     title = models.CharField(_("title"), max_length=200)
     submitter = models.ForeignKey(
-        User, on_delete=models.PROTECT, related_name="submitted_tickets", null=True, blank=True
+        User, verbose_name=_("submitter"), on_delete=models.PROTECT,
+        related_name="submitted_tickets", null=True, blank=True
     )
     submitter_name = models.CharField(_("submitter name"), max_length=100)
     submitter_department = models.CharField(_("submitter department"), max_length=100, blank=True)
@@ -56,7 +60,8 @@ class Ticket(models.Model):
     status = models.CharField(
         _("status"), max_length=30, choices=Status.choices, default=Status.NEW
     )
-    status_before_waiting = models.CharField(max_length=30, choices=Status.choices, blank=True)
+    status_before_waiting = models.CharField(_("status before waiting"), max_length=30,
+                                             choices=Status.choices, blank=True)
     assignee = models.ForeignKey(
         User, verbose_name=_("assignee"), on_delete=models.PROTECT,
         related_name="assigned_tickets", null=True, blank=True,
@@ -80,9 +85,17 @@ class Ticket(models.Model):
 
     # Handling (stage 3).
     current_plan = models.ForeignKey(
-        "Plan", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "Plan", verbose_name=_("current plan"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+"
     )
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    # Where the work stands, told to the submitter (a progress update, a plan after a failed
+    # fix): the next step and when it should be done.
+    next_step = models.TextField(_("next step"), blank=True)
+    expected_completion_at = models.DateTimeField(_("expected completion"), null=True, blank=True)
+    # The overdue moment the assignee was last asked about (the worker asks once per moment).
+    progress_requested_for = models.DateTimeField(_("progress requested for"), null=True,
+                                                  blank=True)
 
     # Result feedback (stage 4).
     cause = models.TextField(_("cause"), blank=True)
@@ -92,19 +105,28 @@ class Ticket(models.Model):
     )
     prevention = models.TextField(_("prevention"), blank=True)
     verification_evidence = models.TextField(_("verification evidence"), blank=True)
-    reopen_count = models.PositiveIntegerField(default=0)
+    reopen_count = models.PositiveIntegerField(_("times reopened"), default=0)
+    # Since when the fix waits for the submitter's verification, and how many reminders she
+    # has had since (the worker reminds, then closes: tickets/follow_ups.py).
+    verification_requested_at = models.DateTimeField(_("verification requested at"), null=True,
+                                                     blank=True)
+    verification_reminders = models.PositiveSmallIntegerField(_("verification reminders"),
+                                                              default=0)
+    # When the worker next has something to do for that fix (a reminder, the closure): its
+    # query reads only the tickets due, however many wait (effects.next_verification_follow_up).
+    next_follow_up_at = models.DateTimeField(_("next follow-up at"), null=True, blank=True)
 
     # Closure (stage 5).
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     archived_at = models.DateTimeField(_("archived at"), null=True, blank=True)
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Optimistic concurrency: every write compares and increments it.
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(_("version"), default=1)
     # False from filing until it is dispatched: routed, its SLA clocks started, people told
     # (tickets/dispatch.py; by the worker a moment later unless OPSDESK_DISPATCH=inline).
-    dispatched = models.BooleanField(default=True)
+    dispatched = models.BooleanField(_("dispatched"), default=True)
 
     class Meta:
         verbose_name = _("ticket")
@@ -124,6 +146,8 @@ class Ticket(models.Model):
             # from the index alone.
             models.Index(fields=["submitted_at", "source_kind", "module"],
                          name="ticket_submitted"),
+            # The worker's verification follow-ups: the fixes due, earliest first.
+            models.Index(fields=["status", "next_follow_up_at"], name="ticket_follow_up"),
             # The dispatcher's queue: only the few tickets waiting for it are in the index.
             models.Index(fields=["id"], condition=models.Q(dispatched=False),
                          name="ticket_undispatched"),
@@ -163,6 +187,11 @@ class Plan(models.Model):
     changes_code = models.BooleanField(_("changes code"), default=False)
     major_environment_change = models.BooleanField(_("major environment change"), default=False)
     needs_other_department = models.BooleanField(_("needs another department"), default=False)
+    # How the plan's kind fits the problem's type by the table of tickets/risk.py, and the
+    # assignee's reason when it does not obviously fit (shown to the department head).
+    fit = models.CharField(_("fit to the problem type"), max_length=20, choices=PlanFit.choices,
+                           default=PlanFit.FITS)
+    fit_reason = models.TextField(_("why this plan fits the problem"), blank=True)
     created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     approved_by = models.ForeignKey(
@@ -180,8 +209,9 @@ class Plan(models.Model):
 
     @property
     def needs_approval(self) -> bool:
-        """The procedure: code changes, major environment changes and cross-department work."""
-        return self.changes_code or self.major_environment_change or self.needs_other_department
+        """The procedure: code changes, major environment changes and cross-department work;
+        and, by the table, a plan that does not fit the problem's type without a reason."""
+        return bool(self.risk_flags)
 
     @property
     def risk_flags(self) -> list[str]:
@@ -189,6 +219,7 @@ class Plan(models.Model):
             "changes_code": self.changes_code,
             "major_environment_change": self.major_environment_change,
             "needs_other_department": self.needs_other_department,
+            "does_not_fit_problem": self.fit == PlanFit.NEEDS_APPROVAL,
         }
         return [name for name, raised in flags.items() if raised]
 
@@ -205,6 +236,13 @@ class WorkLogStep(models.Model):
     output = models.TextField(_("output"), blank=True)
     executed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     executed_at = models.DateTimeField(_("executed at"), default=timezone.now)
+    # How long the step took whoever executed it: the time taken is summed from these. None
+    # for steps recorded before steps carried their duration.
+    duration_minutes = models.PositiveIntegerField(_("duration (minutes)"), null=True,
+                                                   blank=True)
+    # Commands, hosts and output are the department's business: only department staff see a
+    # step unless whoever recorded it chose to show it to the submitter.
+    internal = models.BooleanField(_("internal"), default=True)
 
     class Meta:
         ordering = ["executed_at", "id"]
@@ -291,20 +329,27 @@ class TimelineEvent(models.Model):
         EMERGENCY = "emergency", _("Emergency declared")
         STATUS_UPDATE = "status_update", _("Status update")
         RATING = "rating", _("Support rated")
+        LINKED = "linked", _("Linked")
+        UNLINKED = "unlinked", _("Link removed")
+        REVIEW = "review", _("Post-incident review")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="timeline")
-    kind = models.CharField(max_length=30, choices=Kind.choices)
-    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
-    data = models.JSONField(default=dict)
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"),
+                               on_delete=models.PROTECT, related_name="timeline")
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    actor = models.ForeignKey(User, verbose_name=_("by"), on_delete=models.PROTECT, null=True,
+                              related_name="+")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    data = models.JSONField(_("details"), default=dict)
     # Internal events (internal notes, routing and notification details) are for staff only.
-    internal = models.BooleanField(default=False)
+    internal = models.BooleanField(_("internal"), default=False)
 
     objects = TimelineQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
         indexes = [models.Index(fields=["ticket", "id"], name="timeline_ticket")]
+        verbose_name = _("timeline event")
+        verbose_name_plural = _("timeline events")
 
     def __str__(self) -> str:
         return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"
@@ -318,21 +363,55 @@ class TimelineEvent(models.Model):
         raise TypeError("The timeline is append-only.")
 
 
+class TicketLink(models.Model):
+    """``source`` is ``kind`` ``target``: OPS-12 is a duplicate of (related to, caused by, a
+    recurrence of) OPS-7. Both tickets show it, each in its own direction.
+
+    Two tickets have at most one link of a kind, whichever way it points: "related to" reads
+    the same both ways, and the reverse of a directed kind would contradict it (each the
+    other's duplicate, cause or recurrence). The pair is unique in the database, taken in
+    order of id, so two people linking it from either side at once leave one link."""
+
+    source = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_out")
+    target = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="links_in")
+    kind = models.CharField(_("link"), max_length=20, choices=LinkKind.choices)
+    # None: opsdesk linked them itself (a fault that fired again after its ticket closed).
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(Least("source", "target"), Greatest("source", "target"),
+                                    "kind", name="unique_link_pair"),
+            models.CheckConstraint(condition=~models.Q(source=models.F("target")),
+                                   name="link_not_to_itself"),
+        ]
+        verbose_name = _("ticket link")
+        verbose_name_plural = _("ticket links")
+
+    def __str__(self) -> str:
+        return f"{self.source_id} {self.kind} {self.target_id}"
+
+
 class SupportRating(models.Model):
     """The submitter's rating of the support they received, once per ticket, after closure."""
 
     SCORES = range(1, 6)
 
-    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="rating")
-    rated_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    ticket = models.OneToOneField(Ticket, verbose_name=_("ticket"),
+                                  on_delete=models.CASCADE, related_name="rating")
+    rated_by = models.ForeignKey(User, verbose_name=_("rated by"),
+                                 on_delete=models.PROTECT, related_name="+")
     score = models.PositiveSmallIntegerField(_("score"))
     comment = models.TextField(_("comment"), blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5),
-                                   name="rating_score_1_to_5")
+                                   name="rating_score_1_to_5",
+                                   violation_error_message=_("A rating is from 1 to 5 stars."))
         ]
         verbose_name = _("support rating")
         verbose_name_plural = _("support ratings")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import User
@@ -38,15 +39,20 @@ def describe_actors(actors: Iterable[Actor]) -> str:
         Party.SUBMITTER: _("the submitter"),
     }
     parts = [names[w] if isinstance(w, Party) else str(w.label) for w in actors]
+    if not parts:
+        return _("opsdesk (the worker)")
     return ", ".join(sorted(str(part) for part in parts))
 
 
 def available_actions(user: User, ticket: Ticket) -> list[workflow.Transition]:
-    """The actions ``user`` may take on ``ticket`` right now, in table order."""
+    """The actions ``user`` may take on ``ticket`` right now, in table order: those whose
+    rules (the reopening window) allow them now."""
+    now = timezone.now()
     return [
         t
         for t in workflow.TRANSITIONS
         if ticket.status in t.sources and is_one_of(user, ticket, t.by)
+        and t.refusal(ticket, now) is None
     ]
 
 
@@ -54,7 +60,7 @@ def editable_fields(user: User, ticket: Ticket) -> set[str]:
     return {
         fld.name
         for edit in workflow.EDITS
-        if ticket.status in edit.states and is_one_of(user, ticket, edit.by)
+        if edit.applies(ticket) and is_one_of(user, ticket, edit.by)
         for fld in edit.fields
     }
 
@@ -78,4 +84,15 @@ def may_log_work(user: User, ticket: Ticket) -> bool:
         ticket.status in workflow.EXECUTION_STATES
         and ticket.current_plan_id is not None
         and (ticket.assignee_id == user.pk or is_collaborator(user, ticket))
+    )
+
+
+def may_report_recurrence(user: User, ticket: Ticket) -> bool:
+    """Whether "it happened again" files a new ticket: for the submitter and staff, once the
+    closed ticket can no longer be reopened (``services.report_recurrence`` says why not)."""
+    reopen = workflow.BY_NAME["reopen"]
+    return (
+        ticket.is_read_only
+        and (ticket.submitter_id == user.pk or user.is_department_staff)
+        and reopen.refusal(ticket, timezone.now()) is not None
     )

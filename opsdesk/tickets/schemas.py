@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import ConfigDict, field_validator
+from pydantic import BeforeValidator, ConfigDict, ValidationInfo, field_validator
 
+from opsdesk.bounds import PastMoment
 from opsdesk.sla.selectors import sla_summary
 from opsdesk.tickets.choices import (
     Channel,
     Impact,
+    LinkKind,
     Priority,
     SourceKind,
     StepKind,
     StepOutcome,
     Urgency,
 )
+from opsdesk.tickets.fields import LONG_TEXT_MAX
 from opsdesk.tickets.models import Plan, Ticket, TimelineEvent
+from opsdesk.web.timeline import plain_text
 
 
 class UserRef(Schema):
@@ -37,17 +42,33 @@ class UserRef(Schema):
 class Input(Schema):
     """A request body. A field it does not know is refused, not dropped: a misspelt
     ``priorty`` must not file a ticket that silently lacks what the caller sent. Text holding
-    a NUL character is refused too."""
+    a NUL character is refused too, and a yes-or-no field takes only true or false, as the
+    document says (not 0, "no" or "off")."""
 
     model_config = ConfigDict(extra="forbid")
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_nul_characters(cls, value: Any) -> Any:
+    def _plain_values(cls, value: Any, info: ValidationInfo) -> Any:
         # PostgreSQL cannot store NUL in text or JSON: refuse it here, not in the database.
         if _has_nul(value):
-            raise ValueError("NUL characters are not allowed")
+            raise ValueError(_("NUL characters are not allowed."))
+        field = cls.model_fields.get(info.field_name or "")
+        if field is not None and field.annotation is bool and not isinstance(value, bool):
+            raise ValueError(_("true or false is expected."))
         return value
+
+
+def _true_or_false(value: Any) -> Any:
+    if value in ("true", "false"):
+        return value == "true"
+    if isinstance(value, bool):
+        return value
+    raise ValueError(_("true or false is expected."))
+
+
+# A yes-or-no form field: "true" or "false", as the document says (not 0, "on" or "no").
+FormFlag = Annotated[bool, BeforeValidator(_true_or_false)]
 
 
 def _has_nul(value: Any) -> bool:
@@ -60,15 +81,21 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+PriorityCode = Literal["urgent", "high", "medium", "low"]
+# Long text is bounded as the service bounds it (tickets/fields.py), so the document says so.
+LongText = Annotated[str, Field(max_length=LONG_TEXT_MAX)]
+
+
 class TicketIn(Input):
     title: str = Field(..., min_length=1, max_length=200)
     impact: Impact
     urgency: Urgency
-    description: str = ""
-    occurred_at: datetime | None = None
-    steps_to_reproduce: str = ""
-    error_message: str = ""
-    impact_scope: str = ""
+    description: LongText = ""
+    occurred_at: PastMoment | None = Field(
+        None, description="When it happened; not in the future, between 2000 and 2099.")
+    steps_to_reproduce: LongText = ""
+    error_message: LongText = ""
+    impact_scope: LongText = ""
     source_kind: SourceKind = SourceKind.USER_REPORT
     channel: Channel | None = None
     submitter: str | None = Field(None, description="Username, when staff file for someone.")
@@ -76,13 +103,13 @@ class TicketIn(Input):
     submitter_name: str = Field("", max_length=100)
     submitter_department: str = Field("", max_length=100)
     submitter_contact: str = Field("", max_length=200)
-    priority: str | None = Field(None, description="urgent, high, medium or low; staff only.")
+    priority: PriorityCode | None = Field(None, description="Staff only.")
     module: str | None = None
     alert_host: str = Field("", max_length=255)
     alert_rule: str = Field("", max_length=255)
     alert_level: str = Field("", max_length=50)
-    alert_at: datetime | None = None
-    alert_symptom: str = ""
+    alert_at: PastMoment | None = None
+    alert_symptom: LongText = ""
 
 
 class ModuleRef(Schema):
@@ -131,6 +158,19 @@ class TicketListItem(Schema):
         return UserRef.of(obj.assignee)
 
 
+class TicketListEntry(TicketListItem):
+    """A ticket in a list: with a search, where it matched."""
+
+    highlights: dict[str, str] | None = Field(
+        None, description="With text=: the fields where a searched word occurs (title, "
+        "description, cause, solution, comments, work_log …), each an HTML snippet of the "
+        "ticket's own text, escaped, with the words in <mark>.")
+
+    @staticmethod
+    def resolve_highlights(obj: Ticket) -> dict[str, str] | None:
+        return getattr(obj, "highlights", None)
+
+
 class PlanOut(Schema):
     number: int
     kind: str
@@ -138,8 +178,13 @@ class PlanOut(Schema):
     fix_version: str
     release_at: datetime | None
     delivery_schedule: str
-    risk_flags: list[str]
+    risk_flags: list[str] = Field(description=(
+        "Why the plan needs the department head: changes_code, major_environment_change, "
+        "needs_other_department, does_not_fit_problem."))
     needs_approval: bool
+    fit: str = Field(description="fits, explained (fit_reason says why) or needs_approval: "
+                                 "how the plan's kind fits the problem's type.")
+    fit_reason: str
     created_by: UserRef
     created_at: datetime
     approved_by: UserRef | None
@@ -185,6 +230,8 @@ class TicketOut(TicketListItem):
     analysis_notes: str
     current_plan: PlanOut | None
     escalated_at: datetime | None
+    next_step: str
+    expected_completion_at: datetime | None
     cause: str
     solution: str
     time_taken_minutes: int | None
@@ -210,7 +257,7 @@ class TicketOut(TicketListItem):
 
 
 class TicketPage(Schema):
-    items: list[TicketListItem]
+    items: list[TicketListEntry]
     next_cursor: str | None
 
 
@@ -227,11 +274,17 @@ class TransitionIn(Input):
 
 class WorkLogIn(Input):
     command: str = Field(..., description="Exactly what was executed: the command or SQL.")
+    duration_minutes: int = Field(..., ge=0, le=2_147_483_647,
+                                  description="How long the step took whoever executed it.")
     kind: StepKind = StepKind.SHELL
     outcome: StepOutcome = StepOutcome.SUCCEEDED
     output: str = ""
     target: str = Field("", max_length=255, description="Where it ran: host, database.")
-    executed_at: datetime | None = None
+    executed_at: PastMoment | None = Field(
+        None, description="When it was executed (default: now); not in the future, between "
+        "2000 and 2099.")
+    internal: bool = Field(True, description="Department staff only (the default); false "
+                           "shows the submitter the step: command, host and output.")
 
 
 class WorkLogOut(Schema):
@@ -244,6 +297,9 @@ class WorkLogOut(Schema):
     output: str
     executed_by: UserRef
     executed_at: datetime
+    duration_minutes: int | None = Field(description="None for steps recorded before steps "
+                                                     "carried their duration.")
+    internal: bool
 
     @staticmethod
     def resolve_plan(obj: Any) -> int:
@@ -255,7 +311,7 @@ class WorkLogOut(Schema):
 
 
 class CommentIn(Input):
-    body: str = Field(..., min_length=1)
+    body: str = Field(..., min_length=1, max_length=LONG_TEXT_MAX)
     internal: bool = False
 
 
@@ -307,9 +363,12 @@ class VerifyIn(Input):
     reason: str = ""
 
 
+Username = Annotated[str, Field(min_length=1, max_length=150)]
+
+
 class CollaboratorsIn(Input):
-    add: list[str] = []
-    remove: list[str] = []
+    add: list[Username] = Field([], max_length=50, description="Usernames or ids to pull in.")
+    remove: list[Username] = Field([], max_length=50, description="Usernames or ids to release.")
 
 
 class EventOut(Schema):
@@ -319,7 +378,79 @@ class EventOut(Schema):
     at: datetime
     internal: bool
     data: dict[str, Any]
+    text: str = Field(description="The event as the ticket page says it, in your language and "
+                                  "time zone: a title, what was written, then one line per "
+                                  "fact. For people; programs read data.")
 
     @staticmethod
     def resolve_actor(obj: TimelineEvent) -> dict[str, Any] | None:
         return UserRef.of(obj.actor)
+
+    @staticmethod
+    def resolve_text(obj: TimelineEvent) -> str:
+        return plain_text(obj)
+
+
+class TicketRef(Schema):
+    key: str
+    title: str | None = Field(description="None when you may not see that ticket.")
+    status: str | None
+
+
+class LinkOut(Schema):
+    id: int
+    kind: str = Field(description="duplicate_of, related_to, caused_by or recurrence_of, read "
+                                  "from the source ticket.")
+    direction: str = Field(description="outgoing: this ticket is <kind> the other; incoming: "
+                                       "the other ticket is <kind> this one.")
+    label: str = Field(description="The link read from this ticket, in your language.")
+    ticket: TicketRef
+    created_by: UserRef | None = Field(description="None when opsdesk linked them (an alert "
+                                                   "that fired again).")
+    created_at: datetime
+
+
+class LinkIn(Input):
+    kind: LinkKind
+    ticket: str = Field(..., min_length=1, max_length=40, description="The other ticket's key.")
+
+
+class PersonTimeOut(Schema):
+    person: UserRef
+    minutes: int
+
+
+class ReportedTimeOut(Schema):
+    round: int | None
+    at: datetime
+    by: UserRef | None = Field(description="Who reported it; None outside the department.")
+    minutes: int | None
+    corrected: bool = Field(description="A correction of the round's figure, not a resolution.")
+
+
+class TimeTakenOut(Schema):
+    logged_minutes: int = Field(description="Summed from the work log over every round.")
+    by_person: list[PersonTimeOut] = Field(description="Department staff only: empty for "
+                                           "anyone else, who sees the total.")
+    steps_without_duration: int
+    reported: list[ReportedTimeOut] = Field(description="Each resolution's reported figure and "
+                                                        "its corrections, oldest first.")
+    reported_minutes: int | None = Field(description="The figure reported now.")
+
+
+class RecurrenceIn(Input):
+    """The new report: what happened this time. Title, impact, urgency, module and the
+    submitter's contact and department default to the original's (its submitter is the
+    original's); a person's report needs what every report needs."""
+
+    title: str | None = Field(None, min_length=1, max_length=200)
+    impact: Impact | None = None
+    urgency: Urgency | None = None
+    description: LongText = ""
+    occurred_at: PastMoment | None = Field(
+        None, description="When it happened; not in the future, between 2000 and 2099.")
+    steps_to_reproduce: LongText = ""
+    error_message: LongText = ""
+    impact_scope: LongText = ""
+    submitter_department: str = Field("", max_length=100)
+    submitter_contact: str = Field("", max_length=200)

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import User
 from opsdesk.accounts.selectors import get_module_by_ref
-from opsdesk.tickets.choices import Priority, Status
+from opsdesk.bounds import MAX_ID, positive_int
+from opsdesk.knowledge import selectors as search
+from opsdesk.knowledge.words import Query
+from opsdesk.tickets.choices import LinkKind, Priority, Status
 from opsdesk.tickets.errors import InvalidField, NotFound
-from opsdesk.tickets.models import Attachment, Ticket, TimelineEvent
+from opsdesk.tickets.models import Attachment, Ticket, TicketLink, TimelineEvent, WorkLogStep
 
 
 def visible_tickets(user: User) -> QuerySet[Ticket]:
@@ -32,16 +36,14 @@ def visible_tickets(user: User) -> QuerySet[Ticket]:
     return tickets.filter(Q(submitter=user) | Q(assignee=user) | Exists(collaborating))
 
 
-MAX_ID = 2**63 - 1  # the largest BigAutoField value; a larger number cannot name a ticket
-
-
 def ticket_id_from_key(key: str) -> int:
     """``OPS-42`` (or ``42``) to 42."""
     prefix = settings.OPSDESK_TICKET_KEY_PREFIX + "-"
     number = key[len(prefix):] if key.upper().startswith(prefix.upper()) else key
-    if not number.isascii() or not number.isdigit() or int(number) > MAX_ID:
+    ticket_id = positive_int(number)
+    if ticket_id is None:
         raise NotFound(_("No such ticket: %s.") % key)
-    return int(number)
+    return ticket_id
 
 
 def get_ticket(*, user: User, key: str) -> Ticket:
@@ -61,8 +63,8 @@ def get_ticket(*, user: User, key: str) -> Ticket:
 
 @dataclass(frozen=True)
 class TicketFilters:
-    status: list[str] | None = None
-    priority: list[str] | None = None
+    status: Sequence[str] | None = None
+    priority: Sequence[str] | None = None
     assignee: str | None = None
     assignee_ids: tuple[int, ...] | None = None  # any of these people (a team's queue)
     module: str | None = None
@@ -145,7 +147,8 @@ def _after(columns: tuple[tuple[str, bool], ...], raw: list[int]) -> Q:
     return q
 
 
-def _apply_filters(tickets: QuerySet[Ticket], filters: TicketFilters) -> QuerySet[Ticket]:
+def _apply_filters(tickets: QuerySet[Ticket], filters: TicketFilters,
+                   user: User) -> QuerySet[Ticket]:
     if filters.sla:
         tickets = tickets.filter(_sla_q(filters.sla))
     if filters.status:
@@ -174,14 +177,19 @@ def _apply_filters(tickets: QuerySet[Ticket], filters: TicketFilters) -> QuerySe
     if filters.source_kind:
         tickets = tickets.filter(source_kind=filters.source_kind)
     if filters.text:
-        text = filters.text.strip()
-        matches = Q(title__icontains=text) | Q(description__icontains=text)
-        try:
-            # A key finds its ticket; a bare number ("502") may also be in the text.
-            tickets = tickets.filter(Q(pk=ticket_id_from_key(text)) | matches)
-        except NotFound:
-            tickets = tickets.filter(matches)
+        matches = Q(pk__in=search.matching_ids(query=Query.parse(filters.text),
+                                               staff=user.is_department_staff))
+        key = _key_in(filters.text)
+        # A key finds its ticket; a bare number ("502") may also be in the text.
+        tickets = tickets.filter(matches | Q(pk=key) if key else matches)
     return tickets
+
+
+def _key_in(text: str) -> int | None:
+    try:
+        return ticket_id_from_key(text.strip())
+    except NotFound:
+        return None
 
 
 def _sla_q(state: str) -> Q:
@@ -195,8 +203,8 @@ def _sla_q(state: str) -> Q:
 
 
 def _user_q(relation: str, ref: str) -> Q:
-    if ref.isdigit():
-        return Q(**{f"{relation}_id": int(ref)})
+    if (user_id := positive_int(ref)) is not None:
+        return Q(**{f"{relation}_id": user_id})
     return Q(**{f"{relation}__username": ref})
 
 
@@ -211,39 +219,80 @@ def list_tickets(
     limit: int = 50, columns: tuple[str, ...] | None = None,
 ) -> Page:
     """One page of the tickets ``user`` may read, filtered, in a stable keyset order: by
-    default newest first, and an SLA queue by due time. ``columns`` (``"module__name"`` for a
-    related one) loads only those, for a screen that shows a few: building fifty full tickets
-    and their relations costs more than the query."""
+    default newest first, an SLA queue by due time, and a search (``filters.text``) best match
+    first. ``columns`` (``"module__name"`` for a related one) loads only those, for a screen
+    that shows a few: building fifty full tickets and their relations costs more than the
+    query. With a search, each ticket gets ``highlights`` (``knowledge.selectors``)."""
     if order is None:
-        order = "due" if filters.sla else "-id"
+        order = "rank" if filters.text else "due" if filters.sla else "-id"
+    if order == "rank":
+        if not filters.text:
+            raise InvalidField(_("order=rank needs a text to search for."), field="order")
+        return _ranked_page(user=user, filters=filters, cursor=cursor,
+                            limit=max(1, min(limit, settings.OPSDESK_PAGE_SIZE_MAX)),
+                            columns=columns)
     ordering = ORDERINGS.get(order)
     if ordering is None or (order == "due" and not filters.sla):
         raise InvalidField(f"order: {order}", field="order")
     limit = max(1, min(limit, settings.OPSDESK_PAGE_SIZE_MAX))
-    tickets = _apply_filters(visible_tickets(user), filters)
+    tickets = _apply_filters(visible_tickets(user), filters, user)
     if cursor:
         tickets = tickets.filter(_after(ordering, _decode_cursor(cursor, len(ordering))))
-    if columns is None:
-        # A list item (the API's TicketListItem) shows neither the submitter's account nor
-        # the long texts: reading and building them was a third of a page's cost.
-        tickets = tickets.select_related("assignee", "module", "sla_clock__policy").defer(
-            *LONG_TEXTS
-        )
-    else:
-        needed = {*columns, *(name for name, _desc in ordering)}
-        related = {name.rsplit("__", 1)[0] for name in needed if "__" in name}
-        tickets = tickets.select_related(*related).only(*needed)
+    tickets = _shaped(tickets, columns, ordering)
     rows = list(
         tickets.order_by(*(("-" if desc else "") + name for name, desc in ordering))[: limit + 1]
     )
     items, more = rows[:limit], len(rows) > limit
     next_cursor = _encode_cursor(_cursor_values(items[-1], ordering)) if more else None
+    if filters.text:
+        _highlight(user, filters.text, items)
     return Page(items=items, next_cursor=next_cursor)
+
+
+def _shaped(tickets: QuerySet[Ticket], columns: tuple[str, ...] | None,
+            ordering: tuple[tuple[str, bool], ...]) -> QuerySet[Ticket]:
+    if columns is None:
+        # A list item (the API's TicketListItem) shows neither the submitter's account nor
+        # the long texts: reading and building them was a third of a page's cost.
+        return tickets.select_related("assignee", "module", "sla_clock__policy").defer(
+            *LONG_TEXTS
+        )
+    needed = {*columns, *(name for name, _desc in ordering)}
+    related = {name.rsplit("__", 1)[0] for name in needed if "__" in name}
+    return tickets.select_related(*related).only(*needed)
+
+
+def _ranked_page(*, user: User, filters: TicketFilters, cursor: str | None, limit: int,
+                 columns: tuple[str, ...] | None) -> Page:
+    """A page of a search, best match first (``knowledge.selectors.ranked``); the cursor
+    holds the last ticket's score and id. A ticket's key typed as the text ranks it first.
+    Scores move when the archive changes, so a page read after a change may repeat or miss a
+    ticket near its edge, as any relevance ranking would."""
+    text = filters.text or ""
+    tickets = _apply_filters(visible_tickets(user), replace(filters, text=None), user)
+    after = search.Hit(*_decode_cursor(cursor, 2)) if cursor else None
+    hits = search.ranked(tickets=tickets, query=Query.parse(text),
+                         staff=user.is_department_staff, first=_key_in(text), after=after,
+                         limit=limit + 1)
+    page = [hit.ticket_id for hit in hits[:limit]]
+    loaded = {t.pk: t for t in _shaped(tickets, columns, ()).filter(pk__in=page)}
+    items = [loaded[ticket_id] for ticket_id in page if ticket_id in loaded]
+    _highlight(user, text, items)
+    last = hits[limit - 1] if len(hits) > limit else None
+    return Page(items=items,
+                next_cursor=_encode_cursor([last.score, last.ticket_id]) if last else None)
+
+
+def _highlight(user: User, text: str, items: list[Ticket]) -> None:
+    marks = search.highlights(ticket_ids=[t.pk for t in items], query=Query.parse(text),
+                              staff=user.is_department_staff)
+    for ticket in items:
+        ticket.highlights = marks[ticket.pk]  # type: ignore[attr-defined]
 
 
 def count_tickets(*, user: User, filters: TicketFilters) -> int:
     """How many tickets ``user`` may read match ``filters`` (a queue's badge)."""
-    return _apply_filters(visible_tickets(user), filters).order_by().count()
+    return _apply_filters(visible_tickets(user), filters, user).order_by().count()
 
 
 def awaiting_approval(*, user: User) -> list[Ticket]:
@@ -264,6 +313,41 @@ def timeline(*, user: User, ticket: Ticket) -> QuerySet[TimelineEvent]:
     return events
 
 
+def change_mark(*, version: int, dispatched: bool, latest_event_id: int) -> str:
+    """What a ticket's page shows changes when this does: a new event the reader may see, a
+    new version, or the ticket just filed having been routed."""
+    return f"{version}.{int(dispatched)}.{latest_event_id}"
+
+
+def current_change_mark(*, user: User, key: str) -> str:
+    """``change_mark`` of the ticket as it is now, read in two indexed queries; NotFound if
+    ``user`` may not read it (an open page polls this: it must stay cheap)."""
+    row = (visible_tickets(user).filter(pk=ticket_id_from_key(key))
+           .values("pk", "version", "dispatched").first())
+    if row is None:
+        raise NotFound(_("No such ticket: %s.") % key)
+    events = TimelineEvent.objects.filter(ticket_id=row["pk"])
+    if not user.is_department_staff:
+        events = events.filter(internal=False)
+    latest = events.order_by("-id").values_list("id", flat=True).first() or 0
+    return change_mark(version=row["version"], dispatched=row["dispatched"],
+                       latest_event_id=latest)
+
+
+def latest_event_id() -> int:
+    """The newest event of any ticket: it moves whenever a ticket is filed or changes (every
+    change is on a timeline), so an open queue that saw it has nothing new to show."""
+    return TimelineEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def work_log(*, user: User, ticket: Ticket) -> QuerySet[WorkLogStep]:
+    """The steps executed on the ticket in order; internal ones only for department staff."""
+    steps = WorkLogStep.objects.filter(ticket=ticket).select_related("plan", "executed_by")
+    if not user.is_department_staff:
+        steps = steps.filter(internal=False)
+    return steps
+
+
 def attachments_for(*, user: User, ticket: Ticket) -> QuerySet[Attachment]:
     """The ticket's files in order; internal ones only for department staff."""
     files = Attachment.objects.filter(ticket=ticket).select_related("uploaded_by")
@@ -277,3 +361,88 @@ def get_attachment(*, user: User, ticket: Ticket, attachment_id: int) -> Attachm
     if attachment is None:
         raise NotFound(_("No such attachment."))
     return attachment
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """A link as one of its tickets shows it: which way it reads from there, and the other
+    ticket (its title and status only for a viewer who may see it)."""
+
+    link: TicketLink
+    direction: str  # "outgoing": this ticket is <kind> the other; "incoming": the reverse
+    other: Ticket
+    other_visible: bool
+
+    @property
+    def label(self) -> str:
+        kind = LinkKind(self.link.kind)
+        return str(kind.label) if self.direction == "outgoing" else kind.inverse_label
+
+
+def links_of(*, user: User, ticket: Ticket) -> list[LinkView]:
+    """The ticket's links both ways, oldest first, in two queries."""
+    found = (TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket))
+             .select_related("source", "target", "created_by").order_by("id"))
+    views = []
+    visible = set(visible_tickets(user).filter(
+        Q(links_out__target=ticket) | Q(links_in__source=ticket)).values_list("pk", flat=True))
+    for link in found:
+        outgoing = link.source_id == ticket.pk
+        other = link.target if outgoing else link.source
+        views.append(LinkView(link, "outgoing" if outgoing else "incoming", other,
+                              other.pk in visible))
+    return views
+
+
+@dataclass(frozen=True)
+class PersonTime:
+    person: User
+    minutes: int
+
+
+@dataclass(frozen=True)
+class TimeTaken:
+    """The time a ticket took, from its work log (every round of work) beside the figures
+    reported at each resolution."""
+
+    logged_minutes: int
+    by_person: list[PersonTime]  # empty for a reader outside the department
+    steps_without_duration: int
+    reported: list[dict[str, Any]]  # each resolution: round, at, by (staff only), minutes
+
+
+def time_taken(*, user: User, ticket: Ticket) -> TimeTaken:
+    """Minutes logged overall, and each resolution's reported figure (with any later
+    correction), oldest first; for department staff also per person and who reported each
+    figure. The total counts internal steps too, but nobody outside the department learns from
+    it who worked on the ticket."""
+    per_person = list(WorkLogStep.objects.filter(ticket=ticket, duration_minutes__isnull=False)
+                      .values("executed_by").annotate(minutes=Sum("duration_minutes"))
+                      .order_by("-minutes", "executed_by"))
+    logged = sum(row["minutes"] for row in per_person)
+    unknown = WorkLogStep.objects.filter(ticket=ticket, duration_minutes__isnull=True).count()
+    reported = _reported_figures(ticket)
+    if not user.is_department_staff:
+        return TimeTaken(logged, [], unknown, [{**figure, "by": None} for figure in reported])
+    people = User.objects.in_bulk([row["executed_by"] for row in per_person])
+    by_person = [PersonTime(people[row["executed_by"]], row["minutes"]) for row in per_person]
+    return TimeTaken(logged, by_person, unknown, reported)
+
+
+def _reported_figures(ticket: Ticket) -> list[dict[str, Any]]:
+    events = (TimelineEvent.objects.filter(ticket=ticket)
+              .filter(Q(data__action="resolve") | Q(data__changed__has_key="time_taken_minutes"))
+              .select_related("actor").order_by("id"))
+    figures = []
+    for event in events:
+        change = event.data.get("changed", {}).get("time_taken_minutes") or {}
+        if event.data.get("action") == "resolve":
+            reported = (event.data.get("time_taken") or {}).get("reported_minutes")
+            figures.append({"round": event.data.get("round"), "at": event.at,
+                            "by": event.actor, "minutes": reported or change.get("to"),
+                            "corrected": False})
+        elif change:
+            figures.append({"round": figures[-1]["round"] if figures else None,
+                            "at": event.at, "by": event.actor, "minutes": change.get("to"),
+                            "corrected": True})
+    return figures

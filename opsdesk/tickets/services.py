@@ -4,7 +4,6 @@ who may do it against the workflow table, and leaves a timeline event."""
 from __future__ import annotations
 
 import functools
-import hashlib
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -13,23 +12,30 @@ from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files import File
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import Module, User
 from opsdesk.accounts.roles import ASSIGNABLE_ROLES, STAFF_ROLES, Role
+from opsdesk.knowledge.services import index_new_tickets, reindex_tickets
 from opsdesk.runtime import rows
 from opsdesk.tickets import fields as f
-from opsdesk.tickets import policy, workflow
-from opsdesk.tickets.choices import Channel, Priority, SourceKind, StepKind, StepOutcome
+from opsdesk.tickets import links, policy, registration, risk, selectors, workflow
+from opsdesk.tickets.choices import (
+    Channel,
+    LinkKind,
+    Priority,
+    SourceKind,
+    StepKind,
+    StepOutcome,
+)
 from opsdesk.tickets.dispatch import dispatch_ticket
-from opsdesk.tickets.effects import ActionContext
+from opsdesk.tickets.effects import ActionContext, is_sent_back
 from opsdesk.tickets.errors import (
     ApprovalRequired,
-    AttachmentTooLarge,
     InvalidField,
     MissingFields,
     NotFound,
@@ -44,20 +50,22 @@ from opsdesk.tickets.models import (
     Comment,
     SupportRating,
     Ticket,
+    TicketLink,
     TimelineEvent,
     WorkLogStep,
 )
 from opsdesk.tickets.priority import priority_for
+from opsdesk.tickets.storage import StoredFile, store
 
 Kind = TimelineEvent.Kind
 P = ParamSpec("P")
 R = TypeVar("R")
 
 # Registration fields a ticket is created with; all strings except the datetimes.
-CREATE_TEXT_FIELDS = (
-    "description", "steps_to_reproduce", "error_message", "impact_scope",
-    "alert_host", "alert_rule", "alert_level", "alert_symptom",
-)
+REGISTRATION_TEXT = {field.name: field for field in (
+    f.DESCRIPTION, f.STEPS, f.ERROR_MESSAGE, f.IMPACT_SCOPE,
+    f.ALERT_HOST, f.ALERT_RULE, f.ALERT_LEVEL, f.ALERT_SYMPTOM,
+)}
 # Sources anyone may file for themselves; the others are filed by staff or by opsdesk.
 SELF_SERVICE_SOURCES = frozenset({SourceKind.USER_REPORT, SourceKind.CROSS_DEPARTMENT})
 
@@ -115,19 +123,29 @@ def new_ticket(
     submitter_contact: str = "", priority: str | None = None,
     module: str | Module | None = None, problem_type: str | None = None,
     occurred_at: datetime | None = None, alert_at: datetime | None = None,
-    submitted_at: datetime | None = None, **text: str,
+    submitted_at: datetime | None = None, external_submitter: bool = False, **text: str,
 ) -> Ticket:
     """The unsaved ticket for a registration, or the refusal that names what is wrong.
     ``module`` is a reference (id, code or name) or, from a caller that looked it up, the
-    module itself."""
-    unknown = set(text) - set(CREATE_TEXT_FIELDS)
+    module itself. ``external_submitter``: staff file for a person without an account, named
+    by ``submitter_name`` (no account is the submitter)."""
+    unknown = set(text) - set(REGISTRATION_TEXT)
     if unknown:
         raise InvalidField(_("Unknown fields: %s.") % ", ".join(sorted(unknown)))
     is_staff = by is None or by.is_department_staff
-    if not is_staff and (submitter not in (None, by) or source_kind not in SELF_SERVICE_SOURCES):
+    if not is_staff and (submitter not in (None, by) or source_kind not in SELF_SERVICE_SOURCES
+                         or external_submitter):
         raise PermissionRefused(_("Only department staff may file on behalf of others."))
-    if not title.strip():
+    title = f.TITLE.parse(title) or ""
+    if not title:
         raise InvalidField(_("The title is required."), field="title")
+    # Every door (API, pages, mail, alerts) is held to the same lengths and date ranges.
+    text = {name: REGISTRATION_TEXT[name].parse(value) or "" for name, value in text.items()}
+    submitter_name = f.SUBMITTER_NAME.parse(submitter_name) or ""
+    submitter_department = f.SUBMITTER_DEPARTMENT.parse(submitter_department) or ""
+    submitter_contact = f.SUBMITTER_CONTACT.parse(submitter_contact) or ""
+    occurred_at = f.OCCURRED_AT.parse(occurred_at)
+    alert_at = f.ALERT_AT.parse(alert_at)
     values = {
         "impact": f.IMPACT.parse(impact), "urgency": f.URGENCY.parse(urgency),
         "source_kind": SourceKind(source_kind), "channel": Channel(channel),
@@ -140,9 +158,11 @@ def new_ticket(
             _("Only the duty engineer, module owners, support engineers and the head may "
               "set the priority.")
         )
-    submitter = submitter or (by if source_kind == SourceKind.USER_REPORT or not is_staff else None)
+    if not external_submitter:
+        submitter = submitter or (
+            by if source_kind == SourceKind.USER_REPORT or not is_staff else None)
     ticket = Ticket(
-        title=title.strip(),
+        title=title,
         submitter=submitter,
         submitter_name=submitter_name or (str(submitter) if submitter else ""),
         submitter_department=submitter_department or (submitter.department if submitter else ""),
@@ -153,12 +173,13 @@ def new_ticket(
         module=module if isinstance(module, Module) else f.MODULE.parse(module),
         problem_type=f.PROBLEM_TYPE.parse(problem_type) or "",
         **values,
-        **{name: value.strip() for name, value in text.items()},
+        **text,
     )
     if submitted_at is not None:
         ticket.submitted_at = submitted_at
     if not ticket.submitter_name:
         raise InvalidField(_("The submitter's name is required."), field="submitter_name")
+    registration.check_complete(ticket)
     return ticket
 
 
@@ -171,6 +192,7 @@ def _insert(tickets: list[Ticket], by: User | None) -> list[Ticket]:
     for ticket in tickets:
         ticket.dispatched = inline
     rows.insert(tickets)
+    index_new_tickets(tickets)  # findable as soon as the filing commits
     append_events([
         TimelineEvent(
             ticket=ticket, kind=Kind.CREATED, actor=by, at=ticket.submitted_at,
@@ -251,13 +273,33 @@ def declare_emergency(*, ticket_id: int, by: User, reason: str) -> Ticket:
     return ticket
 
 
+@dispatched_first
+@transaction.atomic
+def raise_priority(*, ticket_id: int, priority: Priority, reason: dict[str, Any]) -> bool:
+    """opsdesk's own automation raises an open ticket to ``priority`` (a more severe alert
+    joined the fault it tracks), with the reason on the timeline (a code and its particulars,
+    said in the reader's language by the timeline); whether it rose. Never
+    lowers a priority, and leaves a closed ticket as it was."""
+    ticket = _lock(ticket_id, None)
+    if ticket.is_read_only or ticket.priority <= priority:
+        return False
+    changed = _apply(ticket, {"priority": priority})
+    _save(ticket)
+    now = timezone.now()
+    record_event(ticket=ticket, kind=Kind.FIELDS_CHANGED, actor=None,
+                 data={"changed": changed, "reason": reason}, at=now)
+    run_hooks(TicketChange(ticket, None, "update", ticket.status, ticket.status, changed, now))
+    return True
+
+
 def _require_view(user: User, ticket: Ticket) -> None:
     if not policy.can_view(user, ticket):
         raise NotFound(_("No such ticket."))
 
 
-def _require_writable(ticket: Ticket) -> None:
-    if ticket.is_read_only:
+def _require_writable(ticket: Ticket, *, states: Iterable[str] = workflow.READ_ONLY_STATES
+                      ) -> None:
+    if ticket.status in states:
         raise ReadOnlyTicket(
             _("%(key)s is %(status)s and can no longer be changed.")
             % {"key": ticket.key, "status": ticket.get_status_display()}
@@ -296,10 +338,15 @@ def _save(ticket: Ticket) -> None:
 @transaction.atomic
 def do_transition(
     *, ticket_id: int, action: str, by: User | None, version: int | None,
-    fields: dict[str, Any] | None = None,
+    fields: dict[str, Any] | None = None, external_submitter: bool = False,
+    reason_code: str = "",
 ) -> Ticket:
     """Take one action of the workflow table on a ticket, or refuse saying why. ``by`` is None
-    only for opsdesk's own automation (an alert that resolved itself), never for a request."""
+    for opsdesk's own automation (an alert that resolved itself), or with
+    ``external_submitter`` for the ticket's submitter who has no account (her answer by a
+    one-click link), named on the timeline by the ticket's submitter name (``by_name``).
+    ``reason_code`` names the automation's reason, which the timeline says in each reader's
+    language rather than the words it was given in (``fields["reason"]``)."""
     ticket = _lock(ticket_id, version)
     if by is not None:
         _require_view(by, ticket)
@@ -312,11 +359,15 @@ def do_transition(
             % {"action": transition.label, "status": ticket.get_status_display()},
             current_status=ticket.status,  # not "status": the error's HTTP status has that name
         )
-    if by is not None and not policy.is_one_of(by, ticket, transition.by):
+    if (by is not None and not policy.is_one_of(by, ticket, transition.by)) or (
+            external_submitter and not _is_external_submitters(transition, ticket, by)):
         raise PermissionRefused(
             _("Only %(who)s may %(action)s.")
             % {"who": policy.describe_actors(transition.by), "action": transition.label},
         )
+    now = timezone.now()
+    if (refusal := transition.refusal(ticket, now)) is not None:
+        raise TransitionRefused(refusal)
     values = _parse({fld.name: fld for fld in transition.fields}, fields or {})
     forced = [rule for rule in transition.forces if rule.when(ticket, values)]
     values.update({rule.field.name: rule.value for rule in forced})
@@ -339,10 +390,10 @@ def do_transition(
             },
             missing=[n.field.name for n in missing],
         )
-    now = timezone.now()
     ctx = ActionContext(ticket=ticket, actor=by, values=values, now=now)
     for effect in transition.effects:
         effect(ctx)
+    changed.update(ctx.changed)
     source = ticket.status
     target = workflow.resolve_target(transition, ticket)
     if transition.gate is not None:
@@ -355,13 +406,26 @@ def do_transition(
     if changed:
         data["changed"] = changed
     data.update(by_target[f.Target.EVENT])
+    if external_submitter:
+        data["by_name"] = ticket.submitter_name
+    if reason_code:
+        data["reason_code"] = reason_code
     kind = {
         "approve": Kind.APPROVAL, "reject_plan": Kind.REJECTION, "escalate": Kind.ESCALATION,
         "propose_plan": Kind.PLAN, "confirm": Kind.VERIFICATION, "reject_fix": Kind.VERIFICATION,
     }.get(action, Kind.TRANSITION)
     record_event(ticket=ticket, kind=kind, actor=by, data=data, at=now)
-    run_hooks(TicketChange(ticket, by, action, source, target, changed, now))
+    details = {k: v for k, v in data.items() if k not in ("action", "from", "to", "changed")}
+    run_hooks(TicketChange(ticket, by, action, source, target, changed, now, details))
     return ticket
+
+
+def _is_external_submitters(transition: workflow.Transition, ticket: Ticket,
+                            by: User | None) -> bool:
+    """Whether an action taken without an account is one the ticket's submitter may take and
+    the submitter has no account."""
+    return (by is None and ticket.submitter_id is None
+            and workflow.Party.SUBMITTER in transition.by)
 
 
 def _empty(ticket: Ticket, field: f.Field, values: dict[str, Any], *, given: bool) -> bool:
@@ -382,7 +446,8 @@ def update_ticket(*, ticket_id: int, by: User, version: int, fields: dict[str, A
     refused = sorted(set(values) - allowed)
     if refused:
         raise PermissionRefused(
-            _("You may not change: %s.") % ", ".join(refused), fields=refused
+            _("You may not change: %s.") % ", ".join(
+                str(workflow.EDITABLE_FIELDS[name].label) for name in refused), fields=refused
         )
     if "title" in values and not values["title"]:
         raise InvalidField(_("The title is required."), field="title")
@@ -407,23 +472,30 @@ def update_ticket(*, ticket_id: int, by: User, version: int, fields: dict[str, A
     record_event(ticket=ticket, kind=Kind.FIELDS_CHANGED, actor=by, data={"changed": changed},
                  at=now)
     run_hooks(TicketChange(ticket, by, "update", ticket.status, ticket.status, changed, now))
+    if is_sent_back(ticket) and ticket.submitter_id == by.pk:
+        # She completed the report she was sent back: it goes on, as her reply would.
+        ticket = do_transition(ticket_id=ticket.pk, action="resume", by=by, version=None)
     return ticket
 
 
 _NULLABLE = frozenset({"occurred_at", "module", "estimate_minutes", "deadline_at"})
 # Every ticket has these; an edit may change them but not clear them.
-_REQUIRED = ("impact", "urgency", "priority")
+_REQUIRED = ("impact", "urgency", "priority", "time_taken_minutes")
 
 
 @dispatched_first
 @transaction.atomic
 def add_work_log_step(
-    *, ticket_id: int, by: User, command: str, kind: str = StepKind.SHELL,
-    outcome: str = StepOutcome.SUCCEEDED, output: str = "", target: str = "",
-    executed_at: datetime | None = None,
+    *, ticket_id: int, by: User, command: str, duration_minutes: int | str | None,
+    kind: str = StepKind.SHELL, outcome: str = StepOutcome.SUCCEEDED, output: str = "",
+    target: str = "", executed_at: datetime | str | None = None, internal: bool = True,
 ) -> WorkLogStep:
-    """Record a step executed on production, verbatim. Refused before execution is allowed:
-    without a plan, or while a plan that needs approval has not been approved."""
+    """Record a step executed on production, verbatim, with how long it took ``by`` (minutes;
+    a form's text is parsed, and none is refused) and when (now unless given: a moment in
+    opsdesk's bounds, not in the future). Refused
+    before execution is allowed: without a plan, while a plan that needs approval has not been
+    approved, or for a kind of step the plan does not cover (tickets/risk.py). Internal (the
+    default): only department staff see it, on the work log and the timeline."""
     ticket = _lock(ticket_id, None)
     _require_view(by, ticket)
     _require_writable(ticket)
@@ -439,23 +511,41 @@ def add_work_log_step(
               "while a plan is in progress.")
             % {"key": ticket.key, "status": ticket.get_status_display()}
         )
-    executed_at = executed_at or timezone.now()
+    executed_at = f.EXECUTED_AT.parse(executed_at) or timezone.now()
     if plan.needs_approval and (plan.approved_at is None or executed_at < plan.approved_at):
         # A step dated before the approval would put an unapproved execution on record.
         raise ApprovalRequired(_("Plan %s needs the department head's approval first.")
                                % plan.number)
+    if kind not in StepKind.values:
+        raise InvalidField(_("The kind of step must be one of: %s.")
+                           % ", ".join(str(label) for label in StepKind.labels),
+                           field="kind", choices=StepKind.values)
+    if not risk.covers(plan.kind, kind):
+        raise ApprovalRequired(
+            _("Plan %(number)s (%(plan)s) does not cover a step of kind %(kind)s; revise the "
+              "plan to one that does.")
+            % {"number": plan.number, "plan": plan.get_kind_display(),
+               "kind": StepKind(kind).label},
+            field="kind",
+        )
     if not command.strip():
         raise InvalidField(_("The command is required."), field="command")
+    minutes = f.DURATION.parse(duration_minutes)
+    if minutes is None:
+        raise InvalidField(_("How long the step took (minutes) is required."),
+                           field="duration_minutes")
     step = WorkLogStep.objects.create(
         ticket=ticket, plan=plan, kind=StepKind(kind), command=command,
         outcome=StepOutcome(outcome), output=output, target=target.strip(), executed_by=by,
-        executed_at=executed_at,
+        executed_at=executed_at, internal=internal, duration_minutes=minutes,
     )
     record_event(
-        ticket=ticket, kind=Kind.WORK_LOG, actor=by, at=step.executed_at,
+        ticket=ticket, kind=Kind.WORK_LOG, actor=by, at=step.executed_at, internal=internal,
         data={"step": step.pk, "plan": plan.number, "kind": step.kind, "command": command,
-              "target": step.target, "outcome": step.outcome, "output": output},
+              "target": step.target, "outcome": step.outcome, "output": output,
+              "duration_minutes": minutes},
     )
+    reindex_tickets(ticket_ids=[ticket.pk])
     return step
 
 
@@ -474,7 +564,8 @@ def add_comment(*, ticket_id: int, by: User | None, body: str, internal: bool = 
         raise InvalidField(_("A comment from outside opsdesk needs its author's name and "
                              "cannot be internal."), field="author_name")
     _require_writable(ticket)
-    if not body.strip():
+    body = f.COMMENT.parse(body) or ""
+    if not body:
         raise InvalidField(_("The comment is empty."), field="body")
     if internal and by is not None and not by.has_role(*STAFF_ROLES):
         raise PermissionRefused(_("Only department staff may write internal notes."))
@@ -489,7 +580,8 @@ def add_comment(*, ticket_id: int, by: User | None, body: str, internal: bool = 
     if not internal and ticket.status == workflow.S.WAITING and from_submitter:
         ticket = do_transition(ticket_id=ticket.pk, action="resume", by=by, version=None)
     run_hooks(TicketChange(ticket, by, "comment", ticket.status, ticket.status,
-                           {"public": not internal}, comment.created_at))
+                           {"public": not internal}, comment.created_at,
+                           details={"comment": comment.pk}))
     return comment
 
 
@@ -500,38 +592,38 @@ def clean_file_name(name: str) -> str:
     return name[:255] or "attachment"
 
 
+def add_attachment(
+    *, ticket_id: int, by: User | None, name: str, content: bytes | File,
+    content_type: str = "", internal: bool = False, comment: Comment | None = None,
+) -> Attachment:
+    """Attach a file: its bytes (a mail's), or a file read in chunks (an upload). ``by`` is
+    None when opsdesk itself attaches it (a file from a mail). Submitters attach to their own
+    tickets; internal files are for staff only. The file is stored before the ticket's
+    transaction begins, so that writing a large one does not hold the database's write lock,
+    and removed again when the attachment is refused or not committed."""
+    display_name = clean_file_name(name)
+    with store(Attachment.file.field, content, name=display_name) as stored:
+        return _attach_stored(ticket_id=ticket_id, by=by, stored=stored, name=display_name,
+                              content_type=content_type, internal=internal, comment=comment)
+
+
 @dispatched_first
 @transaction.atomic
-def add_attachment(
-    *, ticket_id: int, by: User | None, name: str, content: bytes, content_type: str = "",
-    internal: bool = False, comment: Comment | None = None,
+def _attach_stored(
+    *, ticket_id: int, by: User | None, stored: StoredFile, name: str, content_type: str,
+    internal: bool, comment: Comment | None,
 ) -> Attachment:
-    """Attach a file. ``by`` is None when opsdesk itself attaches it (a file from a mail).
-    Submitters attach to their own tickets; internal files are for staff only."""
     ticket = _lock(ticket_id, None)
     if by is not None:
         _require_view(by, ticket)
         if internal and not by.has_role(*STAFF_ROLES):
             raise PermissionRefused(_("Only department staff may attach internal files."))
     _require_writable(ticket)
-    limit = settings.OPSDESK_ATTACHMENT_MAX_BYTES
-    if len(content) > limit:
-        raise AttachmentTooLarge(
-            _("%(name)s is %(size)s bytes; attachments may be at most %(limit)s bytes.")
-            % {"name": name, "size": len(content), "limit": limit},
-            field="file", limit=limit,
-        )
-    attachment = Attachment(
-        ticket=ticket, comment=comment, uploaded_by=by, name=clean_file_name(name),
-        content_type=content_type[:255], size=len(content),
-        sha256=hashlib.sha256(content).hexdigest(), internal=internal,
+    attachment = Attachment.objects.create(
+        ticket=ticket, comment=comment, uploaded_by=by, name=name, file=stored.name,
+        content_type=content_type[:255], size=stored.size, sha256=stored.sha256,
+        internal=internal,
     )
-    attachment.file.save(attachment.name, ContentFile(content), save=False)
-    try:
-        attachment.save()
-    except Exception:
-        attachment.file.delete(save=False)
-        raise
     record_event(
         ticket=ticket, kind=Kind.ATTACHMENT, actor=by, internal=internal,
         at=attachment.created_at,
@@ -552,19 +644,34 @@ def set_collaborators(
     _require_writable(ticket)
     if not policy.is_one_of(by, ticket, policy.COLLABORATOR_MANAGERS):
         raise PermissionRefused(_("Only the assignee, the duty engineer or the head may do this."))
-    added = [f.COLLABORATOR.parse(ref) for ref in add]
-    removed = [f.COLLABORATOR.parse(ref) for ref in remove]
+    added, removed = _people(add), _people(remove)
+    if not added and not removed:
+        raise InvalidField(_("Name at least one person to add or remove."), field="collaborators")
     not_staff = [str(u) for u in added if not u.is_department_staff]
     if not_staff:
         raise InvalidField(_("Not department staff: %s.") % ", ".join(not_staff))
     ticket.collaborators.add(*added)
     ticket.collaborators.remove(*removed)
-    record_event(
-        ticket=ticket, kind=Kind.FIELDS_CHANGED, actor=by,
-        data={"collaborators": {"added": [_plain(u) for u in added],
-                                "removed": [_plain(u) for u in removed]}},
-    )
+    now = timezone.now()
+    change = {"collaborators": {"added": [_plain(u) for u in added],
+                                "removed": [_plain(u) for u in removed]}}
+    event = record_event(ticket=ticket, kind=Kind.FIELDS_CHANGED, actor=by, data=change, at=now)
+    # The version stays (membership is not a ticket field): the event names the change.
+    run_hooks(TicketChange(ticket, by, "collaborators", ticket.status, ticket.status, change,
+                           now, details={"event": event.pk}))
     return ticket
+
+
+def _people(refs: Iterable[str]) -> list[User]:
+    """The users named by ``refs`` (usernames or ids), each once; a blank name is refused."""
+    people: dict[int, User] = {}
+    for ref in refs:
+        user = f.COLLABORATOR.parse(ref)
+        if user is None:
+            raise InvalidField(_("A collaborator's username is required."),
+                               field="collaborators")
+        people[user.pk] = user
+    return list(people.values())
 
 
 @dataclass(frozen=True)
@@ -613,11 +720,11 @@ def assign_by_rules(assignments: Sequence[RuleAssignment]) -> None:
 
 def note_routing(notes: Sequence[tuple[Ticket, str, dict[str, Any]]]) -> None:
     """Explain on the timeline routing decisions that changed nothing (left for triage):
-    (ticket, message, data) each."""
+    (ticket, note, data) each, the note a code the timeline says in its reader's language."""
     append_events([
         TimelineEvent(ticket=ticket, kind=Kind.ROUTING, actor=None, internal=True,
-                      at=timezone.now(), data={"message": message, **data})
-        for ticket, message, data in notes
+                      at=timezone.now(), data={"note": note, **data})
+        for ticket, note, data in notes
     ])
 
 
@@ -627,6 +734,7 @@ def rate_support(*, ticket_id: int, by: User, score: int, comment: str = "") -> 
     """The submitter rates the support (1–5) once the ticket is closed; once per ticket."""
     ticket = _lock(ticket_id, None)
     _require_view(by, ticket)
+    _require_writable(ticket, states=(workflow.S.ARCHIVED,))
     if ticket.submitter_id != by.pk:
         raise PermissionRefused(_("Only the submitter may rate the support."))
     if not ticket.is_read_only:
@@ -640,3 +748,91 @@ def rate_support(*, ticket_id: int, by: User, score: int, comment: str = "") -> 
     record_event(ticket=ticket, kind=Kind.RATING, actor=by, at=rating.created_at,
                  data={"score": score, "comment": rating.comment})
     return rating
+
+
+@dispatched_first
+@transaction.atomic
+def link_tickets(*, ticket_id: int, by: User, other: str, kind: str) -> TicketLink:
+    """Record that the ticket is ``kind`` (duplicate of, related to, caused by, a recurrence
+    of) the ticket ``other`` (its key), on both tickets. Department staff who can see both;
+    closed tickets too (a link changes neither ticket), but not from an archived one: its
+    record is final (a later ticket may still link to it)."""
+    ticket = _lock(ticket_id, None)
+    _require_view(by, ticket)
+    _require_writable(ticket, states=(workflow.S.ARCHIVED,))
+    if not by.is_department_staff:
+        raise PermissionRefused(_("Only department staff may link tickets."))
+    if kind not in LinkKind.values:
+        raise InvalidField(_("The kind of link must be one of: %s.")
+                           % ", ".join(str(label) for label in LinkKind.labels),
+                           field="kind", choices=LinkKind.values)
+    try:
+        target = Ticket.objects.filter(pk=selectors.ticket_id_from_key(other.strip())).first()
+    except NotFound:
+        target = None
+    if target is None or not policy.can_view(by, target):
+        raise InvalidField(_("No such ticket: %s.") % other, field="ticket")
+    return links.add(source=ticket, target=target, kind=LinkKind(kind), by=by,
+                     at=timezone.now())
+
+
+@transaction.atomic
+def unlink_tickets(*, ticket_id: int, by: User, link_id: int) -> None:
+    """Remove a link of the ticket (either direction); both timelines keep that it was.
+    Not from an archived ticket, whose record is final."""
+    link = (TicketLink.objects.select_related("source", "target")
+            .filter(Q(source_id=ticket_id) | Q(target_id=ticket_id), pk=link_id).first())
+    if link is None or not policy.can_view(by, link.source) or not policy.can_view(
+            by, link.target):
+        raise NotFound(_("No such link."))
+    if not by.is_department_staff:
+        raise PermissionRefused(_("Only department staff may remove links."))
+    _require_writable(link.source if link.source_id == ticket_id else link.target,
+                      states=(workflow.S.ARCHIVED,))
+    links.remove(link=link, by=by, at=timezone.now())
+
+
+@transaction.atomic
+def report_recurrence(*, ticket_id: int, by: User, **registration_fields: Any) -> Ticket:
+    """"It happened again" after the reopening window: a new ticket, registered like any
+    report (title, impact, urgency, module and the submitter's name, contact and department
+    default to the original's; its submitter is the original's), linked to the original as its
+    recurrence. Within the window the original is reopened instead."""
+    original = Ticket.objects.select_related("module", "submitter").filter(pk=ticket_id).first()
+    if original is None or not policy.can_view(by, original):
+        raise NotFound(_("No such ticket."))
+    if original.submitter_id != by.pk and not by.is_department_staff:
+        raise PermissionRefused(_("Only the submitter and department staff may report that "
+                                  "it happened again."))
+    if not original.is_read_only:
+        raise TransitionRefused(_("%s is still open: add what happened to it instead.")
+                                % original.key)
+    if workflow.BY_NAME["reopen"].refusal(original, timezone.now()) is None:
+        raise TransitionRefused(
+            _("%(key)s was closed less than %(days)d days ago: reopen it instead.")
+            % {"key": original.key, "days": settings.OPSDESK_REOPEN_DAYS})
+    spec = {"title": original.title, "impact": original.impact, "urgency": original.urgency,
+            "module": original.module, **_submitter_of(original),
+            **{k: v for k, v in registration_fields.items() if v not in (None, "")}}
+    ticket = create_ticket(by=by, **spec)
+    links.add(source=ticket, target=original, kind=LinkKind.RECURRENCE_OF, by=by,
+              at=ticket.submitted_at)
+    return ticket
+
+
+def _submitter_of(original: Ticket) -> dict[str, Any]:
+    """Who reported ``original``, as she gave her name, contact and department: the same
+    person reports it again, whoever files it (staff for an external submitter)."""
+    return {
+        "submitter": original.submitter, "external_submitter": original.submitter_id is None,
+        "submitter_name": original.submitter_name,
+        "submitter_contact": original.submitter_contact,
+        "submitter_department": original.submitter_department,
+    }
+
+
+def link_recurrence(*, ticket: Ticket, original_id: int, at: datetime) -> None:
+    """opsdesk itself records that ``ticket`` is a recurrence of the closed ticket
+    ``original_id`` (a monitored fault that fired again after its ticket closed)."""
+    original = Ticket.objects.get(pk=original_id)
+    links.add(source=ticket, target=original, kind=LinkKind.RECURRENCE_OF, by=None, at=at)

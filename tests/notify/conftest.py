@@ -9,12 +9,14 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import time_machine
 from aiosmtpd.controller import Controller
 from apprise.plugins.dingtalk import NotifyDingTalk
 from apprise.plugins.feishu import NotifyFeishu
@@ -27,8 +29,10 @@ from django_tasks_db.models import DBTaskResult
 from opsdesk.accounts.models import User
 from opsdesk.accounts.roles import Role
 from opsdesk.notify.models import Delivery
+from opsdesk.routing.models import DutyShift
 from opsdesk.tickets.models import Ticket
 from tests.factories import TicketFactory, payment_module
+from tests.notify.talk import START, Step
 
 
 def free_port() -> int:
@@ -177,5 +181,46 @@ def committed(django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
     def run(fn: Callable[..., Any], **kwargs: Any) -> Any:
         with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
             return fn(**kwargs)
+
+    return run
+
+
+@pytest.fixture
+def cast(make_user: Callable[..., User]) -> dict[str, User]:
+    """A zh-Hans submitter in Shanghai, an English module owner in London, the duty engineer
+    on shift and the department head; the payment module."""
+    people = {
+        "submitter": make_user(Role.SUBMITTER, display_name="孙丽", language="zh-hans",
+                               time_zone="Asia/Shanghai", email="sunli@corp.example"),
+        "owner": make_user(Role.OWNER, display_name="Alice Owner", language="en",
+                           time_zone="Europe/London", email="alice@corp.example"),
+        "duty": make_user(Role.DUTY, display_name="张伟", language="zh-hans",
+                          email="zhangwei@corp.example"),
+        "head": make_user(Role.HEAD, display_name="刘洋", language="zh-hans",
+                          email="liuyang@corp.example"),
+        "developer": make_user(Role.DEVELOPER, display_name="Bob Dev", language="en",
+                               email="bob@corp.example"),
+    }
+    payment_module(people["owner"])
+    DutyShift.objects.create(starts_at=START - timedelta(hours=4),
+                             ends_at=START + timedelta(hours=12), engineer=people["duty"])
+    return people
+
+
+@pytest.fixture
+def clock(settings: Any) -> Iterator[time_machine.Traveller]:
+    """Time stands at START; links are made for the test client's host."""
+    settings.OPSDESK_BASE_URL = "http://testserver"
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def step(django_capture_on_commit_callbacks: Any) -> Step:
+    """Run one request or service call, then what its commit hands to the worker (sending)."""
+
+    def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return fn(*args, **kwargs)
 
     return run

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+import time_machine
 from django.test import RequestFactory
+from django.utils import timezone
 
 from opsdesk.accounts.models import User
 from opsdesk.rendering import RENDERER
@@ -15,7 +17,7 @@ from opsdesk.tickets.answers import describe_action
 from opsdesk.tickets.choices import Status
 from opsdesk.tickets.schemas import TicketOut
 from tests.conftest import Api
-from tests.factories import ticket_in
+from tests.factories import report, ticket_in
 
 
 def _as_schema_says(user: User, key: str) -> object:
@@ -46,12 +48,16 @@ def test_the_answer_is_what_the_schema_documents(
 
 def test_a_new_ticket_answers_as_it_reads_back(api: dict[str, Api],
                                                people: dict[str, User]) -> None:
-    created = api["duty"].post("/tickets", {
-        "title": "支付回调失败", "impact": "some_users", "urgency": "high",
-        "submitter": people["submitter"].username, "description": "回调返回 500",
-    })
+    # Time stands still: the SLA's remaining seconds would differ across a second's turn.
+    traveller = time_machine.travel(timezone.now(), tick=False)
+    traveller.start()
+    created = api["duty"].post("/tickets", report(
+        title="支付回调失败", impact="some_users", urgency="high",
+        submitter=people["submitter"].username, description="回调返回 500",
+    ))
     assert created.status_code == 201
     assert created["Content-Type"] == "application/json; charset=utf-8"
     body = created.json()
     assert body == api["duty"].read(body["key"])
     assert body == _as_schema_says(people["duty"], body["key"])
+    traveller.stop()

@@ -24,6 +24,8 @@ from opsdesk.sla.models import Clock
 from opsdesk.tickets import services
 from opsdesk.tickets.errors import InvalidField, PermissionRefused
 from opsdesk.tickets.models import Ticket, TimelineEvent
+from opsdesk.web.timeline import entry
+from tests.factories import report
 
 pytestmark = pytest.mark.django_db
 
@@ -34,9 +36,10 @@ RULE = {"medium": "medium-low-to-support", "urgent": "urgent-high-to-module-owne
 
 
 def spec(**fields):
-    """A medium problem in the payment module (few users, high urgency), unless told."""
-    return {"title": "支付回调超时", "impact": "few_users", "urgency": "high",
-            "module": "payment", **fields}
+    """A medium problem in the payment module (few users, high urgency), reported complete,
+    unless told."""
+    return report(**{"title": "支付回调超时", "impact": "few_users", "urgency": "high",
+                     "module": "payment", **fields})
 
 
 @pytest.fixture
@@ -131,13 +134,13 @@ def test_with_nobody_on_duty_nothing_is_sent_and_the_note_says_so(people):
     people["duty"].is_active = False
     people["duty"].save()
     alert = spec(module=None, source_kind="alert", submitter_name="Alertmanager")
-    with translation.override("en"):
-        tickets = services.create_tickets(by=None, specs=[alert] * 3)
+    tickets = services.create_tickets(by=None, specs=[alert] * 3)
     assert not Delivery.objects.exists()
     for ticket in tickets:
         [note] = routing_of(ticket)
         assert note.data["duty_engineer"] is None
-        assert "nobody on duty" in note.data["message"]
+        with translation.override("en"):  # said in the reader's language when read
+            assert "nobody on duty" in entry(note).text
 
 
 @pytest.mark.parametrize(("bad", "error"), [

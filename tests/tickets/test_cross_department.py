@@ -17,6 +17,11 @@ from tests.tickets.test_procedure_api import latest
 
 pytestmark = pytest.mark.django_db
 
+
+def step(command: str, **more: object) -> dict[str, object]:
+    """A work-log step as the API takes it, five minutes long."""
+    return {"command": command, "duration_minutes": 5, **more}
+
 TODAY = datetime(2026, 11, 25, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 FORM = {
     "department": "产品部",
@@ -83,7 +88,7 @@ def test_the_plan_needs_a_delivery_schedule_and_the_heads_approval(api, people):
     assert latest(api["owner"].timeline(key), "plan")["data"]["forced"] == [
         "needs_other_department"]
     # Nothing is executed before the head approves.
-    refused = api["owner"].post(f"/tickets/{key}/worklog", {"command": "git push"})
+    refused = api["owner"].post(f"/tickets/{key}/worklog", step("git push"))
     assert refused.status_code == 409 and refused.json()["code"] == "approval_required"
 
     version = api["head"].read(key)["version"]

@@ -19,6 +19,7 @@ from opsdesk.sla.models import Clock
 from opsdesk.tickets.dispatch import dispatch_all, dispatch_due
 from opsdesk.tickets.models import Ticket
 from tests.conftest import Api
+from tests.factories import report
 
 SH = ZoneInfo("Asia/Shanghai")
 FILED = datetime(2026, 11, 18, 10, 0, tzinfo=SH)  # a Wednesday morning
@@ -30,8 +31,8 @@ def _dispatch_by_worker(settings: Any) -> None:
 
 
 def file(api: Api, **fields: Any) -> dict[str, Any]:
-    body = {"title": "支付回调超时", "impact": "all_users", "urgency": "immediate",
-            "module": "payment", **fields}
+    body = report(**{"title": "支付回调超时", "impact": "all_users", "urgency": "immediate",
+                     "module": "payment", **fields})
     response = api.post("/tickets", body)
     assert response.status_code == 201, response.json()
     return response.json()
@@ -63,7 +64,9 @@ def test_filing_answers_before_routing_and_the_worker_catches_up_from_submission
     assert clock.response_due_at == FILED + timedelta(minutes=15)
     assert Delivery.objects.filter(recipient=people["owner"],
                                    notification_kind="assigned").count() == 1
-    assert kinds(api["duty"], filed["key"]) == ["created", "transition", "notification", "sla"]
+    # Routed, the assignee told, the clocks started, then the submitter's receipt.
+    assert kinds(api["duty"], filed["key"]) == ["created", "transition", "notification", "sla",
+                                                "notification"]
     assert dispatch_due() == 0  # nothing is dispatched twice
 
 
@@ -129,18 +132,27 @@ def test_dispatching_everything_waiting_takes_as_many_rounds_as_it_needs(
     assert dispatch_all() == 0
 
 
-def test_a_ticket_a_hook_cannot_handle_waits_alone_and_the_others_are_dispatched(
-    api: dict[str, Api], payment: Module, monkeypatch: pytest.MonkeyPatch,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    from opsdesk.tickets import hooks
+BAD_TITLE = "有问题的工单"
+
+
+@pytest.fixture
+def choking_hook(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A creation hook with a bug that breaks on one ticket, and no ticket set aside yet."""
+    from opsdesk.tickets import dispatch, hooks
 
     def chokes_on_one(changes: Any) -> None:
-        if any(change.ticket.title == "有问题的工单" for change in changes):
+        if any(change.ticket.title == BAD_TITLE for change in changes):
             raise RuntimeError("a hook's bug")
 
     monkeypatch.setattr(hooks, "_after_creation", [chokes_on_one, *hooks._after_creation])
-    bad = file(api["submitter"], title="有问题的工单")
+    monkeypatch.setattr(dispatch, "SET_ASIDE", dispatch.SetAside())
+
+
+def test_a_ticket_a_hook_cannot_handle_waits_alone_and_the_others_are_dispatched(
+    api: dict[str, Api], payment: Module, choking_hook: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bad = file(api["submitter"], title=BAD_TITLE)
     good = [file(api["submitter"])["key"] for _ in range(2)]
     with caplog.at_level("ERROR"):
         assert dispatch_due() == 2
@@ -148,3 +160,27 @@ def test_a_ticket_a_hook_cannot_handle_waits_alone_and_the_others_are_dispatched
     assert all(api["submitter"].read(key)["dispatched"] for key in good)
     assert api["submitter"].read(bad["key"])["dispatched"] is False
     assert kinds(api["duty"], bad["key"]) == ["created"]  # nothing half done
+
+
+def test_a_ticket_that_keeps_failing_is_set_aside_not_logged_every_round(
+    api: dict[str, Api], payment: Module, choking_hook: None,
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    from opsdesk.tickets import dispatch
+
+    clock = [1000.0]
+    monkeypatch.setattr(dispatch.time, "monotonic", lambda: clock[0])
+    bad = file(api["submitter"], title=BAD_TITLE)
+    with caplog.at_level("WARNING"):
+        dispatch_due()
+        for _ in range(20):  # the dispatcher's rounds during the next second
+            file(api["submitter"])
+            assert dispatch_due() == 1
+            clock[0] += 0.05
+
+    assert caplog.text.count("Traceback") <= 2  # the batch's and the ticket's first failure
+    assert caplog.text.count(f"dispatching ticket {bad['id']} failed") == 1
+    clock[0] += 2  # held back for a second after its first failure: tried again now
+    with caplog.at_level("WARNING"):
+        dispatch_due()
+    assert f"dispatching ticket {bad['id']} failed again (2 times)" in caplog.text

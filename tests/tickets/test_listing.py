@@ -61,9 +61,9 @@ def desk(people):
         ({"module": "报表模块"}, ["export"]),
         ({"source": "alert"}, ["alert"]),
         ({"source": "user_report"}, ["question", "export", "login"]),
-        ({"text": "登录"}, ["login"]),
-        ({"text": "一万行"}, ["export"]),  # in the description
-        ({"text": "导出"}, ["question", "export"]),
+        ({"text": "服务器"}, ["login"]),
+        ({"text": "一万"}, ["export"]),  # a word of the description
+        ({"text": "导出"}, ["export", "question"]),  # best first: in title and description
         ({"text": "502"}, ["export"]),  # a number that is not a ticket's key
         ({"text": "cpu"}, ["alert"]),
         ({"status": "assigned", "assignee": "@support"}, ["export"]),

@@ -10,11 +10,18 @@ import time_machine
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from opsdesk.tickets import services
 from opsdesk.tickets.choices import Status
+from opsdesk.tickets.hooks import TicketChange, _after_change
 from opsdesk.tickets.models import Ticket, TimelineEvent
-from tests.factories import PLANS, TicketFactory, fields_for, ticket_in
+from tests.factories import PLANS, TicketFactory, fields_for, report, ticket_in
 
 pytestmark = pytest.mark.django_db
+
+
+def step(command: str, **more: object) -> dict[str, object]:
+    """A work-log step as the API takes it, five minutes long."""
+    return {"command": command, "duration_minutes": 5, **more}
 
 
 def test_events_can_be_neither_changed_nor_deleted(people):
@@ -83,7 +90,7 @@ def test_every_write_leaves_an_event_with_who_and_when(api, people, payment):
 
     owner, head, submitter = api["owner"], api["head"], api["submitter"]
     key = at(0, "submitter", "created", lambda: submitter.post(
-        "/tickets", {"title": "用户无法登录", "impact": "some_users", "urgency": "high"}))["key"]
+        "/tickets", report(title="用户无法登录", impact="some_users", urgency="high")))["key"]
     at(1, "submitter", "fields_changed", lambda: submitter.patch(
         f"/tickets/{key}", {"version": 1, "fields": {"title": "用户无法登录系统"}}))
     at(2, "duty", "transition", lambda: api["duty"].act(
@@ -104,7 +111,7 @@ def test_every_write_leaves_an_event_with_who_and_when(api, people, payment):
     at(11, "head", "approval", lambda: head.post(
         f"/tickets/{key}/approve", {"version": owner.read(key)["version"]}))
     at(12, "developer", "work_log", lambda: api["developer"].post(
-        f"/tickets/{key}/worklog", {"command": "git revert 4f2a91c", "kind": "deploy"}))
+        f"/tickets/{key}/worklog", step("git revert 4f2a91c", kind="deploy")))
     at(13, "owner", "transition", lambda: owner.act(
         key, "resolve", **fields_for("resolve", people)), action="resolve")
     at(14, "submitter", "verification", lambda: submitter.post(
@@ -140,3 +147,16 @@ def test_a_refused_write_leaves_no_trace(api, people):
     api["submitter"].post(f"/tickets/{ticket.key}/comments", {"body": " "})
 
     assert api["duty"].timeline(ticket.key) == events
+
+
+def test_a_comments_hooks_are_told_which_comment_it_is(people):
+    ticket = ticket_in(Status.ASSIGNED, people=people)
+    heard: list[TicketChange] = []
+    _after_change.append(heard.append)
+    try:
+        comment = services.add_comment(ticket_id=ticket.pk, by=people["owner"], body="看一下")
+    finally:
+        _after_change.remove(heard.append)
+
+    [change] = [c for c in heard if c.action == "comment"]
+    assert change.details == {"comment": comment.pk}

@@ -32,6 +32,7 @@ from hypothesis.stateful import (
 from opsdesk.accounts.models import User
 from opsdesk.tickets import services, workflow
 from opsdesk.tickets.choices import Status
+from opsdesk.tickets.effects import is_sent_back
 from opsdesk.tickets.errors import DomainError
 from opsdesk.tickets.models import Ticket, TimelineEvent, WorkLogStep
 from opsdesk.tickets.workflow import Party
@@ -76,6 +77,8 @@ def named_by(transition: workflow.Transition, user: User, ticket: Ticket) -> boo
 def expected_target(transition: workflow.Transition, before: Ticket, after: Ticket) -> str:
     if transition.name == "propose_plan" and after.current_plan.needs_approval:
         return Status.AWAITING_APPROVAL
+    if transition.name == "reopen" and before.assignee_id is None:
+        return Status.NEW  # closed at triage: back to triage
     if transition.target == workflow.STAY:
         return before.status
     if transition.target == workflow.PREVIOUS:
@@ -193,8 +196,10 @@ def machine_for(people: dict[str, User]) -> type[RuleBasedStateMachine]:
 
         @rule(data=st.data())
         def someone_follows_the_procedure(self, data):
+            now = timezone.now()
             offered = [
                 (t.name, who) for t in workflow.TRANSITIONS if self.ticket.status in t.sources
+                and t.refusal(self.ticket, now) is None
                 for who in PEOPLE if named_by(t, people[who], self.ticket)
             ]
             if not offered:  # archived: the end of the road
@@ -204,6 +209,9 @@ def machine_for(people: dict[str, User]) -> type[RuleBasedStateMachine]:
             forward = [(a, w) for a, w in offered if a not in SIDEWAYS] or offered
             action, who = data.draw(st.sampled_from(forward) | st.sampled_from(offered))
             fields = data.draw(right_fields(action))
+            if action == "propose_plan" and self.ticket.reopen_count:
+                # After a failed fix the next plan says when it will be done.
+                fields = {**fields, "expected_completion_at": "2099-01-01T12:00:00+08:00"}
             # What the table offers, with the fields it asks for, goes through.
             assert self.transition(action, who, fields, stale=False), (action, who, fields)
 
@@ -213,6 +221,7 @@ def machine_for(people: dict[str, User]) -> type[RuleBasedStateMachine]:
                   st.sampled_from([*EDITABLE, "colour"]), any_value, min_size=1, max_size=3))
         def edit(self, who, stale, fields):
             version = self.version - 1 if stale else self.version
+            sent_back = is_sent_back(self.ticket) and who == "submitter"
             try:
                 services.update_ticket(ticket_id=self.ticket.pk, by=people[who], version=version,
                                        fields=fields)
@@ -223,13 +232,17 @@ def machine_for(people: dict[str, User]) -> type[RuleBasedStateMachine]:
             if self.fresh().version == self.version:  # nothing to change: nothing written
                 self.refused()
                 return
+            if sent_back:
+                # Her completed report resumes it: an action, one more version.
+                self.version += 1
             self.wrote(people[who], "fields_changed", changed_ticket=True)
 
         def record_a_step(self, who: str, command: str, backdated: bool) -> bool:
             executed_at = timezone.now() - timedelta(hours=1) if backdated else None
             try:
                 step = services.add_work_log_step(ticket_id=self.ticket.pk, by=people[who],
-                                                  command=command, executed_at=executed_at)
+                                                  command=command, executed_at=executed_at,
+                                                  duration_minutes=10)
             except DomainError:
                 self.refused()
                 return False
