@@ -1,4 +1,4 @@
-"""Counting rows per local day, and reading durations, by the database alone.
+"""Counting rows per local day or month, and reading durations, by the database alone.
 
 Django's date functions (``TruncDate(..., tzinfo=zone)``) run a Python function per row on
 SQLite, which costs more than the rest of a dashboard query at 100,000 tickets. Here the database
@@ -10,12 +10,23 @@ where daylight saving time shifts a day), and each step is then given to its loc
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from datetime import datetime
 from math import gcd
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import BigIntegerField, DateTimeField, F, Field, Func, Value
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    DateTimeField,
+    F,
+    Field,
+    Func,
+    IntegerField,
+    Value,
+    When,
+)
 from django.db.models.sql.compiler import SQLCompiler
 
 from opsdesk.reports.periods import Period
@@ -37,6 +48,38 @@ class Seconds(Func):
         if connection.vendor == "sqlite":  # stored as integer microseconds
             return f"({column_sql} / 1000000.0)", tuple(params)
         return f"EXTRACT(EPOCH FROM {column_sql})::float8", tuple(params)
+
+
+class Elapsed(Func):
+    """Whole seconds from one datetime column to another (``end`` − ``start``), the same
+    integer on both databases (fractions of a second are dropped from each moment)."""
+
+    output_field = BigIntegerField()
+
+    def __init__(self, end: str, start: str) -> None:
+        super().__init__(F(end), F(start))
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper,
+               *args: Any, **kwargs: Any) -> tuple[str, tuple[Any, ...]]:
+        end, start = self.get_source_expressions()
+        end_sql, end_params = compiler.compile(end)
+        start_sql, start_params = compiler.compile(start)
+        if connection.vendor == "sqlite":
+            sql = (f"(CAST(strftime('%%s', {end_sql}) AS INTEGER)"
+                   f" - CAST(strftime('%%s', {start_sql}) AS INTEGER))")
+        else:
+            sql = (f"(FLOOR(EXTRACT(EPOCH FROM {end_sql}))"
+                   f" - FLOOR(EXTRACT(EPOCH FROM {start_sql})))::bigint")
+        return sql, (*end_params, *start_params)
+
+
+def month_of(column: str, bounds: Sequence[datetime]) -> Case:
+    """The index of the month a datetime column falls in, for rows already within
+    ``bounds[0]`` and ``bounds[-1]`` (the months' first midnights, then the end): a comparison
+    per month in SQL, where a date function would run Python per row on SQLite."""
+    return Case(*[When(**{f"{column}__lt": bound}, then=Value(i))
+                  for i, bound in enumerate(bounds[1:-1])],
+                default=Value(len(bounds) - 2), output_field=IntegerField())
 
 
 class StepsSince(Func):

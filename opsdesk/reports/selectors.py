@@ -250,9 +250,10 @@ def _daily(clocks: QuerySet[Clock], stopped: str, on_time: Q, period: Period) ->
         day = day_of(steps, step, period)
         met[day] += day_met
         total[day] += day_total
-    return DailyCompliance(met, total, [_percent(m, t) for m, t in zip(met, total, strict=True)],
-                           _percent(sum(met), sum(total)))
+    return DailyCompliance(met, total,
+                           [percent_of(m, t) for m, t in zip(met, total, strict=True)],
+                           percent_of(sum(met), sum(total)))
 
 
-def _percent(part: int, whole: int) -> float | None:
+def percent_of(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None

@@ -1,5 +1,6 @@
 /* The dashboard's charts: each fetches its figure from /api/v1/reports/ and draws it with the
-   vendored ECharts as soon as it arrives. The filters reload the figures in place. */
+   vendored ECharts as soon as it arrives. The filters reload the figures in place, and the
+   download links follow them. */
 (function () {
   "use strict";
   var L = JSON.parse(document.getElementById("dashboard-labels").textContent);
@@ -16,10 +17,15 @@
     return charts[name];
   }
 
+  // Tooltips are drawn on the chart's canvas (richText), not as HTML: ECharts' HTML tooltip
+  // writes style attributes, which the Content-Security-Policy (style-src 'self') blocks.
+  var TOOLTIP = {renderMode: "richText", confine: true};
+
   function show(name, option, empty) {
     option.title = empty ? {text: L.noData, left: "center", top: "middle",
                             textStyle: {color: "#59636e", fontSize: 13, fontWeight: "normal"}}
                          : {show: false};
+    option.tooltip = Object.assign({}, option.tooltip, TOOLTIP);
     chart(name).setOption(option, true);
     frame(name).dataset.state = "drawn";
   }
@@ -30,6 +36,10 @@
               itemStyle: {color: PRIORITY_COLORS[s.code]}, emphasis: {focus: "series"}};
     });
   }
+
+  // No figure (a day or group without tickets) is null in the data and undefined in a
+  // tooltip's point.
+  function missing(v) { return v === null || v === undefined; }
 
   function countAxis() {
     return {type: "value", name: L.tickets, minInterval: 1};
@@ -73,7 +83,7 @@
     function value(minutes) { return minutes === null ? null : +(minutes / divisor).toFixed(1); }
     show(name, {
       tooltip: {trigger: "axis", axisPointer: {type: "shadow"},
-                valueFormatter: function (v) { return v === null ? "—" : v + " " + unit; }},
+                valueFormatter: function (v) { return missing(v) ? "—" : v + " " + unit; }},
       legend: {top: 0},
       grid: {left: 8, right: 16, top: 32, bottom: 8, containLabel: true},
       xAxis: {type: "category", data: rows.map(function (r) {
@@ -97,7 +107,7 @@
     timesChart("resolution-times", d.resolution, 60, L.hours);
   }
 
-  function percent(v) { return v === null ? "—" : v + "%"; }
+  function percent(v) { return missing(v) ? "—" : v + "%"; }
 
   function compliance(d) {
     function line(name, daily) {
@@ -113,7 +123,7 @@
           lines.push(p.marker + p.seriesName + ": " + percent(p.value) + " (" +
                      counts.met[p.dataIndex] + "/" + counts.total[p.dataIndex] + ")");
         });
-        return lines.join("<br>");
+        return lines.join("\n");
       }},
       legend: {top: 0},
       grid: {left: 8, right: 16, top: 32, bottom: 8, containLabel: true},
@@ -143,9 +153,18 @@
     });
   }
 
+  function downloads(query) {
+    document.querySelectorAll("[data-download]").forEach(function (link) {
+      var params = new URLSearchParams(query);
+      if (link.dataset.format) params.set("format", link.dataset.format);
+      link.href = "/api/v1/reports/" + link.dataset.download + "?" + params;
+    });
+  }
+
   function load() {
     var query = new URLSearchParams(new FormData(form));
     if (!query.get("module")) query.delete("module");
+    downloads(query);
     FIGURES.forEach(function (figure) {
       fetch("/api/v1/reports/" + figure[0] + "?" + query, {
         credentials: "same-origin", headers: {Accept: "application/json"},
