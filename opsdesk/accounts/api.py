@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 
 from opsdesk.accounts import selectors
@@ -56,5 +57,5 @@ def list_modules(request: HttpRequest) -> list[dict[str, Any]]:
 def list_staff(request: HttpRequest, role: str | None = None) -> list[dict[str, Any]]:
     user = request.auth  # type: ignore[attr-defined]
     if not user.is_department_staff:
-        raise PermissionRefused("staff")
+        raise PermissionRefused(_("Only department staff may see the staff list."))
     return [_person(u) for u in selectors.list_staff(role=role)]

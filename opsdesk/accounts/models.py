@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from functools import cached_property
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +40,9 @@ class User(AbstractUser):
         help_text=_("Empty: follow the browser."),
     )
     time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai")
+    # When a one-time sign-in link was last mailed: at most one per SIGN_IN_LINK_INTERVAL.
+    sign_in_link_sent_at = models.DateTimeField(_("sign-in link sent at"), null=True,
+                                                blank=True, editable=False)
 
     class Meta:
         verbose_name = _("user")
@@ -70,6 +75,32 @@ class User(AbstractUser):
         return ", ".join(part for part in (self.phone, self.email) if part)
 
 
+def role_problem(user: User | None, roles: Iterable[str]) -> ValidationError | None:
+    """Why ``user`` may not fill a place only holders of one of ``roles`` may fill (a module's
+    owner, the duty roster, a routing rule's assignee), naming the person and the role in the
+    reader's language; None if they may. Models check it in ``clean``, which every door (the
+    admin, a service calling ``full_clean``) runs."""
+    if user is None:
+        return None
+    if not user.is_active:
+        return ValidationError(_("%(person)s's account is deactivated."), code="inactive",
+                               params={"person": user})
+    roles = list(roles)
+    if not user.has_role(*roles):
+        return ValidationError(
+            _("%(person)s does not hold the role %(roles)s."), code="role",
+            params={"person": user,
+                    "roles": " / ".join(str(Role(role).label) for role in roles)})
+    return None
+
+
+def raise_problems(problems: dict[str, ValidationError | None]) -> None:
+    """Raise the problems found, each on its field, if there are any."""
+    found = {name: problem for name, problem in problems.items() if problem is not None}
+    if found:
+        raise ValidationError(found)
+
+
 class Module(models.Model):
     """A part of the company's systems (用户模块, 支付模块) with the engineer who owns it."""
 
@@ -88,13 +119,19 @@ class Module(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        if self.owner_id:
+            raise_problems({"owner": role_problem(self.owner, [Role.OWNER])})
+
 
 class ModuleSupport(models.Model):
     """A support engineer responsible for one problem type in one module."""
 
-    module = models.ForeignKey(Module, on_delete=models.CASCADE, related_name="support")
+    module = models.ForeignKey(Module, verbose_name=_("module"), on_delete=models.CASCADE,
+                               related_name="support")
     problem_type = models.CharField(_("problem type"), max_length=20, choices=ProblemType.choices)
-    engineer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="module_support")
+    engineer = models.ForeignKey(User, verbose_name=_("support engineer"),
+                                 on_delete=models.CASCADE, related_name="module_support")
 
     class Meta:
         constraints = [
@@ -108,6 +145,10 @@ class ModuleSupport(models.Model):
     def __str__(self) -> str:
         return f"{self.module} / {self.get_problem_type_display()} / {self.engineer}"
 
+    def clean(self) -> None:
+        if self.engineer_id:
+            raise_problems({"engineer": role_problem(self.engineer, [Role.SUPPORT])})
+
 
 def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -116,13 +157,15 @@ def hash_token(raw: str) -> str:
 class ApiToken(models.Model):
     """A machine credential. Only the SHA-256 of the token is stored; the token is shown once."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE,
+                             related_name="api_tokens")
     name = models.CharField(_("name"), max_length=100)
-    prefix = models.CharField(max_length=12, help_text=_("First characters, to recognise it."))
-    digest = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    prefix = models.CharField(_("starts with"), max_length=12,
+                              help_text=_("First characters, to recognise it."))
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API token")

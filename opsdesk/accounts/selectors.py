@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from django.contrib.auth.models import Group
-from django.db import connection
+from django.db import OperationalError, connection, transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from opsdesk.accounts import sign_in_links, throttle
 from opsdesk.accounts.models import ApiToken, Module, User, hash_token, roles_of
 from opsdesk.accounts.roles import STAFF_ROLES
+from opsdesk.bounds import positive_int
 from opsdesk.runtime import rows
+from opsdesk.runtime.sqlite.base import lock_wait
 
 
 def user_for_token(raw: str) -> User | None:
@@ -40,8 +43,18 @@ def user_for_token(raw: str) -> User | None:
     user.__dict__["roles"] = roles_of({row[width + 3] for row in found if row[width + 2]},
                                       superuser=user.is_superuser)
     if stale:
-        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+        _record_use(token_id, now)
     return user
+
+
+def _record_use(token_id: int, now: datetime) -> None:
+    """A token's last use is bookkeeping: a request neither waits for the write lock to note
+    it nor fails when it cannot (it is noted on a later request)."""
+    try:
+        with lock_wait(0), transaction.atomic():
+            ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    except OperationalError:
+        pass
 
 
 @cache
@@ -66,9 +79,9 @@ def _token_sql() -> str:
 
 def get_user_by_ref(ref: str | int) -> User | None:
     """A user by id or username."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        return rows.one(User, "id", int(ref))
-    return rows.one(User, "username", ref)
+    if (number := positive_int(ref)) is not None:
+        return rows.one(User, "id", number)
+    return rows.one(User, "username", ref) if isinstance(ref, str) else None
 
 
 def get_user_by_email(address: str) -> User | None:
@@ -80,10 +93,21 @@ def get_user_by_email(address: str) -> User | None:
             .filter(email_lower=address.lower(), is_active=True).order_by("pk").first())
 
 
+def get_user_by_login(login: str) -> User | None:
+    """The active user whose username, or else whose mail address, is ``login``."""
+    login = login.strip()
+    if not login:
+        return None
+    user = User.objects.filter(username=login, is_active=True).first()
+    return user or (get_user_by_email(login) if "@" in login else None)
+
+
 def get_module_by_ref(ref: str | int) -> Module | None:
     """A module by id, code or name (a code match wins over a name match)."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        return rows.one(Module, "id", int(ref))
+    if (number := positive_int(ref)) is not None:
+        return rows.one(Module, "id", number)
+    if not isinstance(ref, str):
+        return None
     return rows.one(Module, "code", ref) or rows.one(Module, "name", ref)
 
 
@@ -121,3 +145,14 @@ def people_with_roles(roles: Iterable[str]) -> list[tuple[str, str, frozenset[st
 def module_names() -> list[tuple[str, str]]:
     """(code, name) of every module, by code."""
     return list(Module.objects.order_by("code").values_list("code", "name"))
+
+
+def sign_in_lock(*, username: str, address: str | None) -> throttle.Lock | None:
+    """Whether the sign-in throttle refuses ``username`` from ``address``, and until when."""
+    return throttle.current_lock(username=throttle.username_of(None, {"username": username}),
+                                 address=address)
+
+
+def user_for_sign_in_link(token: str) -> User | None:
+    """The person a mailed sign-in link is for, while it is valid (without using it)."""
+    return sign_in_links.user_for_token(token)

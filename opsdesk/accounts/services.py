@@ -1,4 +1,4 @@
-"""Writes for accounts: API tokens and role grants."""
+"""Writes for accounts: API tokens, role grants, preferences, and sign-in links."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from opsdesk.accounts import sign_in_links, throttle
 from opsdesk.accounts.models import ApiToken, User, hash_token
+from opsdesk.accounts.tasks import mail_sign_in_link
 
 
 def create_api_token(*, user: User, name: str) -> tuple[ApiToken, str]:
@@ -52,3 +54,21 @@ def set_preferences(*, user: User, language: str | None = None,
         changed.append("time_zone")
     if changed:
         user.save(update_fields=changed)
+
+
+def request_sign_in_link(*, login: str, requested_from: str | None, language: str) -> None:
+    """Have a one-time sign-in link mailed to the account ``login`` names, if there is one.
+    The mail is sent in the background: the answer is the same either way."""
+    mail_sign_in_link.enqueue(login[:254], requested_from or "", language)
+
+
+def redeem_sign_in_link(*, token: str) -> User | None:
+    """Use a mailed sign-in link: the person it signs in, or None if it is not valid (forged,
+    expired, used). The caller signs them in; the throttle is not asked."""
+    return sign_in_links.redeem(token)
+
+
+def unlock_sign_in(*, username: str = "", address: str = "") -> int:
+    """Lift the sign-in throttle's lock on an account (from every address), an address (for
+    every account) or one pair; returns how many records of failures were removed."""
+    return throttle.unlock(username=username, address=address)

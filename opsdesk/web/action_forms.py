@@ -15,6 +15,7 @@ from typing import Any
 
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from opsdesk.accounts import selectors as accounts
@@ -105,7 +106,7 @@ def _shown(ticket: Ticket, fld: f.Field) -> Any:
 
 def _input(fld: f.Field, choices: Choices, *, value: Any, required: bool = False,
            when: str = "") -> Input:
-    return Input(name=fld.name, label=str(fld.label), kind=fld.kind, required=required,
+    return Input(name=fld.name, label=capfirst(str(fld.label)), kind=fld.kind, required=required,
                  when=when, choices=choices.for_field(fld), value=value)
 
 

@@ -1,8 +1,6 @@
-"""What the web workspace keeps for its users: saved views and failed sign-ins."""
+"""What the web workspace keeps for its users: saved views."""
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 from django.db import models
 from django.utils import timezone
@@ -30,20 +28,3 @@ class SavedView(models.Model):
     def __str__(self) -> str:
         return self.name
 
-
-class SignInFailure(models.Model):
-    """One failed sign-in, kept a while to throttle password guessing (across server workers,
-    which an in-process counter would not be)."""
-
-    # Failures older than this neither count nor are kept.
-    WINDOW = timedelta(minutes=15)
-
-    username = models.CharField(max_length=150, db_index=True)
-    address = models.GenericIPAddressField(null=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["address", "at"], name="signin_failure_address")]
-
-    def __str__(self) -> str:
-        return f"{self.username} {self.at:%Y-%m-%d %H:%M}"

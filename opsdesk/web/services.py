@@ -1,16 +1,15 @@
-"""Writes of the web workspace: saved views and the sign-in throttle's record."""
+"""Writes of the web workspace: saved views."""
 
 from __future__ import annotations
 
 from urllib.parse import parse_qsl, urlencode
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import User
 from opsdesk.tickets.errors import InvalidField
-from opsdesk.web.models import SavedView, SignInFailure
+from opsdesk.web.models import SavedView
 
 # Parameters that are a position in a list, not part of what a view shows.
 NOT_SAVED = frozenset({"cursor", "partial", "seen"})
@@ -35,12 +34,3 @@ def delete_view(*, owner: User, view_id: int) -> None:
     """Remove one of ``owner``'s saved views (someone else's is left alone)."""
     SavedView.objects.filter(owner=owner, pk=view_id).delete()
 
-
-def record_sign_in_failure(*, username: str, address: str | None) -> None:
-    now = timezone.now()
-    SignInFailure.objects.filter(at__lt=now - SignInFailure.WINDOW).delete()
-    SignInFailure.objects.create(username=username.lower()[:150], address=address, at=now)
-
-
-def clear_sign_in_failures(*, username: str) -> None:
-    SignInFailure.objects.filter(username=username.lower()[:150]).delete()

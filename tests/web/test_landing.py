@@ -28,9 +28,9 @@ def test_an_admin_lands_on_the_administration_hub_with_links_into_the_admin(
     client = browser_as(admin)
     assert client.get("/").url == "/manage/"
     page = client.get("/manage/").content.decode()
-    for admin_page in ("/admin/routing/routingrule/", "/admin/routing/dutyshift/",
-                       "/admin/sla/slapolicy/", "/admin/intake/integration/",
-                       "/admin/notify/team/", "/admin/accounts/module/"):
+    for admin_page in ("/manage/routing/", "/manage/roster/",
+                       "/manage/sla/", "/manage/integrations/",
+                       "/admin/notify/team/", "/manage/modules/"):
         assert admin_page in page
 
 
@@ -41,3 +41,10 @@ def test_staff_pages_are_closed_to_submitters(people, browser_as):
     assert client.get("/approvals/").status_code == 403
     assert client.get("/manage/").status_code == 403
     assert browser_as(people["owner"]).get("/approvals/").status_code == 403
+
+
+def test_an_administrator_without_a_staff_account_is_not_sent_into_the_django_admin(
+        make_user, browser_as):
+    page = browser_as(make_user(Role.ADMIN)).get("/manage/").content.decode()
+    assert "/manage/roster/" in page and "/manage/people/" in page
+    assert "/admin/" not in page

@@ -1,10 +1,12 @@
 from django.test import Client
 
 from opsdesk.tickets import services
+from tests.factories import report
 
 
 def _file(user, title="用户无法登录系统"):
-    return services.create_ticket(by=user, title=title, impact="all_users", urgency="immediate")
+    return services.create_ticket(by=user, **report(title=title, impact="all_users",
+                                                    urgency="immediate"))
 
 
 def test_sign_in_page_is_chinese_by_default_and_english_on_request(db):

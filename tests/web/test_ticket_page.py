@@ -138,7 +138,7 @@ def test_work_log_steps_are_recorded_and_shown_as_code(people, browser_as):
     client = browser_as(people["owner"])
     response = client.post(f"/tickets/{ticket.key}/steps", {
         "command": "systemctl restart nginx", "kind": "shell", "outcome": "succeeded",
-        "target": "10.0.3.21", "output": "ok"})
+        "target": "10.0.3.21", "output": "ok", "duration_minutes": "3"})
     assert response.status_code == 302
     page = text(client.get(f"/tickets/{ticket.key}/"))
     assert '<pre class="cmd"><code>systemctl restart nginx</code></pre>' in page

@@ -63,7 +63,7 @@ def test_filters_narrow_the_queue(people, desk, browser_as):
     by_type = text(client.get("/tickets/?queue=all&type=code"))
     assert "支付回调超时" in by_type and "报表导出乱码" not in by_type
     by_text = text(client.get("/tickets/?queue=all&text=乱码"))
-    assert "报表导出乱码" in by_text and "支付回调超时" not in by_text
+    assert "报表导出<mark>乱码</mark>" in by_text and "支付回调超时" not in by_text
     by_key = text(client.get(f"/tickets/?queue=all&text={desk['new'].key}"))
     assert "用户无法登录系统" in by_key
     by_assignee = text(client.get(f"/tickets/?queue=all&assignee={people['support'].username}"))
@@ -94,7 +94,8 @@ def test_pages_follow_keyset_cursors_without_repeats(people, browser_as):
 def test_the_refresh_brings_new_tickets_and_fresh_counts(people, desk, browser_as):
     client = browser_as(people["duty"])
     page = text(client.get("/tickets/?queue=unassigned"))
-    poll = page.split('hx-get="')[1].split('"')[0].replace("&amp;", "&")
+    poll = page.split('id="queue-results"')[1].split('hx-get="')[1].split('"')[0].replace(
+        "&amp;", "&")
     TicketFactory(by=people["submitter"], title="刚刚提交的问题")
     fragment = text(client.get("/tickets/" + poll, HTTP_HX_REQUEST="true"))
     assert "刚刚提交的问题" in fragment
@@ -171,3 +172,17 @@ def test_the_portal_costs_the_same_queries_for_more_tickets(people, browser_as):
     with CaptureQueriesContext(connection) as many:
         client.get("/portal/")
     assert len(many) == len(few)
+
+
+def test_a_queue_empty_when_opened_marks_its_first_tickets_new(people, browser_as):
+    client = browser_as(people["duty"])
+    page = text(client.get("/tickets/?queue=unassigned"))
+    poll = page.split('id="queue-results"')[1].split('hx-get="')[1].split('"')[0].replace(
+        "&amp;", "&")
+    assert "seen=0" in poll
+    TicketFactory(by=people["submitter"], title="空队列后的第一张工单")
+
+    fragment = text(client.get("/tickets/" + poll, HTTP_HX_REQUEST="true"))
+
+    row = fragment.split("空队列后的第一张工单")[0].rsplit("<tr", 1)[1]
+    assert "fresh" in row

@@ -14,6 +14,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from opsdesk.sla.selectors import clock_targets
 from opsdesk.tickets.choices import Priority, Status
 from opsdesk.tickets.fields import Kind
 from opsdesk.tickets.models import Ticket
@@ -26,6 +27,18 @@ register = template.Library()
 @register.inclusion_tag("web/parts/sla.html")
 def sla(ticket: Ticket) -> dict[str, Any]:
     return {"badge": sla_badge(ticket, timezone.now())}
+
+
+@register.simple_tag
+def sla_targets(ticket: Ticket) -> str:
+    """The ticket's SLA targets as entered: "response 15 minutes · resolution 3 business
+    days"."""
+    clock = getattr(ticket, "sla_clock", None)
+    if clock is None:
+        return "—"
+    response, resolution = clock_targets(clock)
+    return _("response %(response)s · resolution %(resolution)s") % {
+        "response": response, "resolution": resolution}
 
 
 @register.simple_tag
@@ -104,11 +117,16 @@ def ticket_row(ticket: Ticket, seen: int) -> SafeString:
         '<td><span class="badge prio p{p}">{prio}</span></td>'
         '<td class="title"><a href="{url}">{title}</a></td>'
         '<td><span class="badge status s-{status}">{status_label}</span></td>'
-        '<td>{sla}</td><td>{assignee}</td><td>{module}</td>'
-        '<td><time datetime="{at}">{at_short}</time></td></tr>',
+        '<td>{sla}</td><td data-label="{assignee_label}">{assignee}</td>'
+        '<td data-label="{module_label}">{module}</td>'
+        '<td data-label="{at_label}"><time datetime="{at}">{at_short}</time></td></tr>',
         p=ticket.priority, fresh=" fresh" if ticket.pk > seen else "", url=url,
-        key=ticket.key, prio=PRIORITY_LABELS[ticket.priority], title=ticket.title,
+        key=ticket.key, prio=PRIORITY_LABELS[ticket.priority],
+        # A search's marked title is escaped text with <mark>s (knowledge/highlight.py).
+        title=getattr(ticket, "highlights", {}).get("title") or ticket.title,
         status=ticket.status, status_label=STATUS_LABELS.get(ticket.status, ticket.status),
         sla=sla_cell, assignee=ticket.assignee or "—", module=ticket.module or "—",
+        # On a phone the row is a card without the table's header: each cell says what it is.
+        assignee_label=_("Assignee"), module_label=_("Module"), at_label=_("Submitted"),
         at=submitted.isoformat(), at_short=submitted.strftime("%m-%d %H:%M"),
     )

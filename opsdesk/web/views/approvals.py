@@ -11,17 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opsdesk.accounts.roles import Role
-from opsdesk.tickets import selectors, services, workflow
+from opsdesk.bounds import positive_int
+from opsdesk.tickets import selectors, services
 from opsdesk.tickets.errors import DomainError
 from opsdesk.web.views.common import person, staff_page
-from opsdesk.web.views.ticket import visible_ticket
+from opsdesk.web.views.ticket import plan_risks, visible_ticket
 
 # The decision buttons: the workflow action each takes, and the field the text goes into.
 DECISIONS = {"approve": ("approve", "comment"), "reject": ("reject_plan", "reason")}
-
-
-def _risks(plan: object) -> list[str]:
-    return [str(fld.label) for fld in workflow.RISK_FLAGS if getattr(plan, fld.name, False)]
 
 
 @staff_page
@@ -30,7 +27,7 @@ def inbox(request: HttpRequest, problem: tuple[str, str] | None = None) -> HttpR
     if not user.has_role(Role.HEAD):
         raise PermissionDenied
     tickets = selectors.awaiting_approval(user=user)
-    rows = [(t, _risks(t.current_plan)) for t in tickets]
+    rows = [(t, plan_risks(t.current_plan)) for t in tickets]
     return render(request, "web/approvals.html", {
         "nav": "approvals", "rows": rows, "problem_key": problem[0] if problem else "",
         "problem": problem[1] if problem else "", "posted": request.POST,
@@ -51,7 +48,7 @@ def decide(request: HttpRequest, key: str) -> HttpResponse:
     try:
         services.do_transition(
             ticket_id=ticket.pk, action=action, by=user,
-            version=int(version) if version.isdigit() else 0,
+            version=positive_int(version) or 0,
             fields={text_field: text} if text else {},
         )
     except DomainError as exc:

@@ -33,7 +33,3 @@ def staff_page(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def client_address(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None

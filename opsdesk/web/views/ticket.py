@@ -1,6 +1,7 @@
 """The ticket page (/tickets/OPS-12/, where notifications link): every registration field, the
 timeline, the actions the viewer may take now (forms generated from the workflow table),
-comments and internal notes, the work log, collaborators."""
+comments and internal notes, the work log, collaborators, linked tickets, the time taken, and
+"it happened again" once a closed ticket can no longer be reopened."""
 
 from __future__ import annotations
 
@@ -15,18 +16,29 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opsdesk.accounts.models import User
+from opsdesk.bounds import positive_int
+from opsdesk.intake.selectors import alerts_of, recorded_alerts_of
+from opsdesk.notify import services as notify
 from opsdesk.sla.selectors import sla_summary
-from opsdesk.tickets import policy, selectors, services, workflow
-from opsdesk.tickets.choices import StepKind, StepOutcome
-from opsdesk.tickets.errors import DomainError, InvalidField, NotFound
-from opsdesk.tickets.models import Ticket
+from opsdesk.tickets import policy, selectors, services, uploads, workflow
+from opsdesk.tickets.choices import (
+    Channel,
+    LinkKind,
+    PlanFit,
+    SourceKind,
+    StepKind,
+    StepOutcome,
+)
+from opsdesk.tickets.errors import DomainError, InvalidField, NotFound, ReadOnlyTicket
+from opsdesk.tickets.models import Plan, Ticket
 from opsdesk.web import action_forms
 from opsdesk.web.timeline import entry
 from opsdesk.web.views.common import person
 
 Problem = tuple[str, DomainError]
 # Forms of the page that show their own refusals (the others are the action forms).
-OWN_FORMS = frozenset({"comment", "work_log", "collaborators", "attachment", "rating"})
+OWN_FORMS = frozenset({"comment", "work_log", "collaborators", "attachment", "rating", "link",
+                       "recurrence"})
 
 
 def visible_ticket(user: User, key: str) -> Ticket:
@@ -40,7 +52,7 @@ def visible_ticket(user: User, key: str) -> Ticket:
 def _version(request: HttpRequest) -> int:
     """The version the person's form was built from; a missing one counts as stale."""
     raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() else 0
+    return positive_int(raw) or 0
 
 
 def page_context(request: HttpRequest, ticket: Ticket,
@@ -57,19 +69,26 @@ def page_context(request: HttpRequest, ticket: Ticket,
         form = next((x for x in [*forms, edit] if x is not None and x.name == name), None)
         if form is not None:
             action_forms.show_problem(form, exc, request.POST)
-        elif name not in OWN_FORMS:
+        elif name not in OWN_FORMS or isinstance(exc, ReadOnlyTicket):
+            # A read-only ticket's page shows none of its forms to put the refusal in.
             unplaced = exc.message
     manages = policy.may_manage_collaborators(user, ticket)
     rating = getattr(ticket, "rating", None) if ticket.is_read_only else None
+    # An archived ticket's record is final: no form changes it (the services refuse too).
+    archived = ticket.status == workflow.S.ARCHIVED
+    # The time taken is part of the result the page shows once there is one.
+    has_result = bool(ticket.cause or ticket.solution)
     return {
         "ticket": ticket,
         "sla": sla_summary(getattr(ticket, "sla_clock", None), timezone.now()),
         "plan": ticket.current_plan,
-        "risk_labels": [str(fld.label) for fld in workflow.RISK_FLAGS
-                        if ticket.current_plan and getattr(ticket.current_plan, fld.name)],
+        "risk_labels": plan_risks(ticket.current_plan),
         "forms": forms,
         "edit": edit,
         "entries": [entry(e) for e in selectors.timeline(user=user, ticket=ticket)],
+        "alerts": alerts_of(ticket=ticket) if ticket.source_kind == SourceKind.ALERT else (),
+        "recorded_alerts": (recorded_alerts_of(ticket=ticket)
+                            if ticket.source_kind == SourceKind.ALERT else ()),
         "is_staff": user.is_department_staff,
         "may_comment": not ticket.is_read_only,
         "may_log_work": policy.may_log_work(user, ticket),
@@ -77,15 +96,32 @@ def page_context(request: HttpRequest, ticket: Ticket,
         "collaborator_choices": choices.collaborators if manages else [],
         "attachments": selectors.attachments_for(user=user, ticket=ticket),
         "may_attach": not ticket.is_read_only,
-        "may_rate": rating is None and ticket.is_read_only and ticket.submitter_id == user.pk,
+        "may_rate": (rating is None and ticket.is_read_only and not archived
+                     and ticket.submitter_id == user.pk),
         "rating": rating,
         "step_kinds": StepKind.choices,
+        "links": selectors.links_of(user=user, ticket=ticket),
+        "may_link": user.is_department_staff and not archived,
+        "link_kinds": LinkKind.choices,
+        "may_report_recurrence": policy.may_report_recurrence(user, ticket),
+        "time": selectors.time_taken(user=user, ticket=ticket) if has_result else None,
         "step_outcomes": StepOutcome.choices,
         "problem": problem[0] if problem else "",
         "problem_message": problem[1].message if problem else "",
         "unplaced_problem": unplaced,
         "posted": request.POST if problem else {},
     }
+
+
+def plan_risks(plan: Plan | None) -> list[str]:
+    """Why a plan waits for the head, in words: its flags, and the table's when its kind does
+    not fit the problem's type (tickets/risk.py)."""
+    if plan is None:
+        return []
+    risks = [str(fld.label) for fld in workflow.RISK_FLAGS if getattr(plan, fld.name)]
+    if plan.fit == PlanFit.NEEDS_APPROVAL:
+        risks.append(str(plan.get_fit_display()))
+    return risks
 
 
 def _render(request: HttpRequest, ticket: Ticket, problem: Problem | None = None) -> HttpResponse:
@@ -101,7 +137,11 @@ def _again(request: HttpRequest, key: str, problem: Problem) -> HttpResponse:
 
 @login_required
 def ticket_page(request: HttpRequest, key: str) -> HttpResponse:
-    return _render(request, visible_ticket(person(request), key))
+    user = person(request)
+    ticket = visible_ticket(user, key)
+    # Reading the ticket is reading what one was told about it (the in-app list's unread).
+    notify.mark_notices_read(user=user, ticket=ticket)
+    return _render(request, ticket)
 
 
 @login_required
@@ -166,6 +206,8 @@ def work_log(request: HttpRequest, key: str) -> HttpResponse:
             kind=post.get("kind") or StepKind.SHELL,
             outcome=post.get("outcome") or StepOutcome.SUCCEEDED,
             output=post.get("output", ""), target=post.get("target", ""),
+            internal="shared" not in post,
+            duration_minutes=post.get("duration_minutes", ""),
         )
     except (DomainError, ValueError) as exc:
         error = exc if isinstance(exc, DomainError) else DomainError(_("Invalid step."))
@@ -195,10 +237,11 @@ def attach(request: HttpRequest, key: str) -> HttpResponse:
     ticket = visible_ticket(user, key)
     upload = request.FILES.get("file")
     try:
+        uploads.raise_refusal(request)
         if upload is None:
             raise InvalidField(_("Choose a file."), field="file")
         services.add_attachment(
-            ticket_id=ticket.pk, by=user, name=upload.name or "", content=upload.read(),
+            ticket_id=ticket.pk, by=user, name=upload.name or "", content=upload,
             content_type=upload.content_type or "", internal="internal" in request.POST,
         )
     except DomainError as exc:
@@ -215,9 +258,58 @@ def rate(request: HttpRequest, key: str) -> HttpResponse:
     raw = request.POST.get("score", "")
     try:
         services.rate_support(ticket_id=ticket.pk, by=user,
-                              score=int(raw) if raw.isdigit() else 0,
+                              score=positive_int(raw) or 0,
                               comment=request.POST.get("comment", ""))
     except DomainError as exc:
         return _again(request, key, ("rating", exc))
     messages.success(request, _("Thank you for your rating."))
+    return redirect("web:ticket", key=ticket.key)
+
+
+@login_required
+@require_POST
+def link(request: HttpRequest, key: str) -> HttpResponse:
+    user = person(request)
+    ticket = visible_ticket(user, key)
+    try:
+        services.link_tickets(ticket_id=ticket.pk, by=user, other=request.POST.get("ticket", ""),
+                              kind=request.POST.get("kind", ""))
+    except DomainError as exc:
+        return _again(request, key, ("link", exc))
+    messages.success(request, _("Linked."))
+    return redirect("web:ticket", key=ticket.key)
+
+
+@login_required
+@require_POST
+def unlink(request: HttpRequest, key: str, link_id: int) -> HttpResponse:
+    user = person(request)
+    ticket = visible_ticket(user, key)
+    try:
+        services.unlink_tickets(ticket_id=ticket.pk, by=user, link_id=link_id)
+    except DomainError as exc:
+        return _again(request, key, ("link", exc))
+    messages.success(request, _("Link removed."))
+    return redirect("web:ticket", key=ticket.key)
+
+
+RECURRENCE_FIELDS = ("description", "occurred_at", "steps_to_reproduce", "error_message",
+                     "impact_scope")
+
+
+@login_required
+@require_POST
+def recurrence(request: HttpRequest, key: str) -> HttpResponse:
+    """"It happened again", on a closed ticket that can no longer be reopened: a new report,
+    linked to this one as its recurrence."""
+    user = person(request)
+    original = visible_ticket(user, key)
+    values = {name: request.POST.get(name, "") for name in RECURRENCE_FIELDS}
+    try:
+        ticket = services.report_recurrence(ticket_id=original.pk, by=user, channel=Channel.WEB,
+                                            **values)
+    except DomainError as exc:
+        return _again(request, key, ("recurrence", exc))
+    messages.success(request, _("%(key)s registered as a recurrence of %(original)s.")
+                     % {"key": ticket.key, "original": original.key})
     return redirect("web:ticket", key=ticket.key)

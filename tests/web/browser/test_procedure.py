@@ -34,6 +34,9 @@ def test_the_whole_procedure_in_chinese(people, people_at_browsers, fast_refresh
     submitter.page.check("input[name=urgency][value=high]")
     submitter.page.fill("#description", "今天上午 9:10 起运营部登录时提示“系统繁忙”。")
     submitter.page.fill("#error_message", "HTTP 503 Service Unavailable")
+    submitter.page.fill("#occurred_at", "2026-11-25T09:10")
+    submitter.page.fill("#steps_to_reproduce", "1. 打开登录页\n2. 输入账号和密码\n3. 点击登录")
+    submitter.page.fill("#impact_scope", "运营部约 30 人")
     submitter.shot("03-submitter-guided-form")
     with submitter.page.expect_navigation():
         submitter.page.click("form.guided button[type=submit]")
@@ -79,6 +82,7 @@ def test_the_whole_procedure_in_chinese(people, people_at_browsers, fast_refresh
     owner.goto(f"/tickets/{ticket.key}/")
     owner.page.fill("#step-command", "kubectl rollout restart deployment/login-api")
     owner.page.fill("input[name=target]", "prod-k8s")
+    owner.page.fill("input[name=duration_minutes]", "25")
     with owner.page.expect_navigation():
         owner.page.click("form[action$='/steps'] button[type=submit]")
     assert owner.page.locator("pre.cmd code").inner_text() == (
@@ -110,6 +114,11 @@ def test_a_shorter_run_in_english(people, people_at_browsers):
     submitter.page.fill("#title", "Report export shows garbled Chinese")
     submitter.page.check("input[name=impact][value=few_users]")
     submitter.page.check("input[name=urgency][value=normal]")
+    submitter.page.fill("#description", "Chinese text in the exported Excel file is garbled")
+    submitter.page.fill("#occurred_at", "2026-11-25T09:10")
+    submitter.page.fill("#steps_to_reproduce", "Open the monthly report, export to Excel")
+    submitter.page.fill("#error_message", "None shown: the characters are garbled")
+    submitter.page.fill("#impact_scope", "The finance team")
     with submitter.page.expect_navigation():
         submitter.page.click("form.guided button[type=submit]")
     submitter.shot("01-submitter-filed")

@@ -21,6 +21,10 @@ def test_a_script_in_a_description_stays_text(people, people_at_browsers):
     submitter.page.check("input[name=impact][value=few_users]")
     submitter.page.check("input[name=urgency][value=low]")
     submitter.page.fill("#description", HOSTILE)
+    submitter.page.fill("#occurred_at", "2026-11-25T09:10")
+    submitter.page.fill("#steps_to_reproduce", "打开报表页")
+    submitter.page.fill("#error_message", "无")
+    submitter.page.fill("#impact_scope", "财务部")
     with submitter.page.expect_navigation():
         submitter.page.click("form.guided button[type=submit]")
     for viewer in (submitter, people_at_browsers(people["duty"])):
