@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from opsdesk.accounts.models import User
+from opsdesk.bounds import Day
 from opsdesk.cross_department import services
 from opsdesk.cross_department.models import CrossDepartmentRequest
 from opsdesk.tickets.choices import Channel
@@ -21,7 +22,7 @@ class CrossDepartmentIn(Input):
     department: str = Field(..., max_length=100, description="The requesting department.")
     needed: str = Field(..., description="What is needed.")
     business_reason: str
-    desired_date: date
+    desired_date: Day
     contact: str = Field("", max_length=200, description="Default: the requester's phone/email.")
     title: str = Field("", max_length=200, description="Default: the first line of 'needed'.")
 

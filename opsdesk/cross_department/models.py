@@ -12,15 +12,17 @@ from opsdesk.tickets.models import Ticket
 
 class CrossDepartmentRequest(models.Model):
     ticket = models.OneToOneField(
-        Ticket, on_delete=models.PROTECT, related_name="cross_department_request"
+        Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT,
+        related_name="cross_department_request"
     )
     department = models.CharField(_("requesting department"), max_length=100)
     needed = models.TextField(_("what is needed"))
     business_reason = models.TextField(_("business reason"))
     desired_date = models.DateField(_("desired date"))
     contact = models.CharField(_("contact"), max_length=200)
-    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    requested_by = models.ForeignKey(User, verbose_name=_("requested by"),
+                                     on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]

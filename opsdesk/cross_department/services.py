@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import ProblemType, User
+from opsdesk.bounds import MomentOutOfRange, check_date
 from opsdesk.cross_department.models import CrossDepartmentRequest
 from opsdesk.tickets import services as tickets
 from opsdesk.tickets.choices import Channel, Impact, SourceKind, Urgency
@@ -32,13 +33,17 @@ def submit_request(
     contact: str = "", title: str = "", channel: str = Channel.API,
 ) -> CrossDepartmentRequest:
     """File the request as a requirement ticket submitted by ``by``. The desired date may not
-    be in the past (in the site's time zone)."""
+    be in the past (in the site's time zone) nor outside opsdesk's bounds (opsdesk.bounds)."""
     department = _required("department", department, _("The requesting department"))
     needed = _required("needed", needed, _("What is needed"))
     business_reason = _required("business_reason", business_reason, _("The business reason"))
     contact = contact.strip() or by.contact
     if not contact:
         raise InvalidField(_("A contact (phone or email) is required."), field="contact")
+    try:
+        check_date(desired_date)
+    except MomentOutOfRange as refusal:
+        raise InvalidField(str(refusal), field="desired_date") from refusal
     if desired_date < timezone.localdate():
         raise InvalidField(
             _("The desired date %(date)s is in the past.") % {"date": desired_date.isoformat()},

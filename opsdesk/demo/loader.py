@@ -1,6 +1,8 @@
 """Build the demo: one person per role, three modules, a dozen tickets walked through the real
-services (so their timelines are genuine), an inspection plan with a recorded run, a
-cross-department request, an emergency, and a password printed on every start."""
+services (so their timelines are genuine: a fix rejected and planned again with the time per
+person, a closed ticket reopened, a duplicate and related tickets linked, a mailed report sent
+back), an inspection plan with a recorded run, a cross-department request, an emergency, and a
+password printed on every start."""
 
 from __future__ import annotations
 
@@ -100,6 +102,9 @@ def _load_tickets(p: dict[str, User]) -> None:
 
     def file(by: User, title: str, impact: str, urgency: str, **extra: Any) -> Ticket:
         extra.setdefault("channel", Channel.WEB)
+        if extra["channel"] == Channel.WEB and "source_kind" not in extra:
+            # A person's report through the portal holds everything the procedure lists.
+            extra = {**_report(title, now), **extra}
         ticket = services.create_ticket(by=by, title=title, impact=impact, urgency=urgency,
                                         **extra)
         dispatch_all()  # routed as it is filed, as the worker does a moment later
@@ -155,10 +160,10 @@ def _load_tickets(p: dict[str, User]) -> None:
     _walk(t, owner, "propose_plan", plan_kind="environment_change", major_environment_change=True,
           plan_summary="连接池上限 100 → 300，重启应用，观察 30 分钟。")
     _walk(t, head, "approve", comment="同意，注意观察慢查询。")
-    for command, kind in [("ALTER SYSTEM SET max_connections = 400;", "sql"),
-                          ("systemctl restart payment-api", "shell")]:
+    for command, kind, minutes in [("ALTER SYSTEM SET max_connections = 400;", "config", 15),
+                                   ("systemctl restart payment-api", "shell", 5)]:
         services.add_work_log_step(ticket_id=t.pk, by=owner, command=command, kind=kind,
-                                   target="10.0.3.21")
+                                   target="10.0.3.21", duration_minutes=minutes)
 
     t = file(p["zhoujie"], "批量导入用户时报错", "few_users", "normal", module="user")
     to_analysis(t, support)
@@ -169,7 +174,8 @@ def _load_tickets(p: dict[str, User]) -> None:
     _walk(t, support, "propose_plan", plan_kind="data_repair",
           plan_summary="重新跑 11 月汇总任务，核对差异。")
     services.add_work_log_step(ticket_id=t.pk, by=support, kind="sql", target="report-db",
-                               command="UPDATE daily_summary SET amount = src.amount FROM ...;")
+                               command="UPDATE daily_summary SET amount = src.amount FROM ...;",
+                               duration_minutes=60)
     _walk(t, support, "resolve", cause="汇总任务在 11-03 因超时未执行。",
           solution="补跑汇总任务并校验。", time_taken_minutes=90,
           prevention="为汇总任务加失败告警。")
@@ -179,15 +185,34 @@ def _load_tickets(p: dict[str, User]) -> None:
         to_planning(t, support, ProblemType.ENVIRONMENT, "user")
         _walk(t, support, "propose_plan", plan_kind="service_restart",
               plan_summary="重启邮件发送服务。")
-        services.add_work_log_step(ticket_id=t.pk, by=support, command="systemctl restart postfix")
+        services.add_work_log_step(ticket_id=t.pk, by=support, command="systemctl restart postfix",
+                                   duration_minutes=20)
         _walk(t, support, "resolve", cause="邮件队列阻塞。", solution="重启 postfix 并清理队列。",
               time_taken_minutes=30, prevention="监控邮件队列长度。")
         _walk(t, p["sunli"], "confirm", comment="已收到，谢谢！")
         if archive:
             _walk(t, duty, "archive")
+        else:
+            # It happened again two days later: the submitter reopens it.
+            _walk(t, p["sunli"], "reopen", reason="今天又收不到密码重置邮件了。")
+    # The same problem reported twice: closed as a duplicate, pointing to the original.
+    t = file(p["zhoujie"], "验证码图片加载不出来", "few_users", "normal", module="user")
+    original = Ticket.objects.get(title="登录页验证码不显示")
+    triage(t, support)
+    _walk(t, duty, "dismiss", duplicate_of=original.key)
+    # Linked from the open one: an archived ticket's own links are final.
+    services.link_tickets(ticket_id=Ticket.objects.get(title="密码重置邮件收不到").pk,
+                          by=support, kind="related_to", other=original.key)
+    # A mailed report without the details: the duty engineer sends it back.
+    t = file(p["zhoujie"], "系统打不开了", "some_users", "high", channel=Channel.EMAIL,
+             description="同事们都说打不开，麻烦看一下。")
+    if t.status == Status.NEW:
+        _walk(t, duty, "send_back", reason="请告诉我们从几点开始、打开哪个页面、看到的报错原文。")
+    _load_rounds_of_work(p, file, to_planning)
 
     t = file(duty, "对接市场部活动报名系统", "none", "low",
-             submitter_name="市场部 吴芳",
+             submitter_name="市场部 吴芳", submitter_contact="wufang@example.com",
+             description="市场部希望活动报名数据同步到用户模块。",
              submitter_department="市场部", source_kind=SourceKind.CROSS_DEPARTMENT,
              channel=Channel.EMAIL, module="user")
     to_planning(t, owner, ProblemType.REQUIREMENT, "user")
@@ -198,6 +223,49 @@ def _load_tickets(p: dict[str, User]) -> None:
           fix_version="2.8.1", release_at=(now + timedelta(days=1)).isoformat())
     _walk(t, head, "approve")
     _walk(t, owner, "escalate", reason="修复后仍失败，需要 DBA 协助扩容。")
+
+
+def _report(title: str, now: Any) -> dict[str, Any]:
+    """What a person writes in the portal about ``title``: when, how, what it said, who."""
+    return {
+        "description": f"{title}，影响日常工作。",
+        "occurred_at": now - timedelta(hours=3),
+        "steps_to_reproduce": "1. 登录系统\n2. 打开相关页面\n3. 按平时的方式操作",
+        "error_message": "页面提示：系统繁忙，请稍后再试（错误码 500）",
+        "impact_scope": "本部门同事",
+    }
+
+
+def _load_rounds_of_work(p: dict[str, User], file: Any, to_planning: Any) -> None:
+    """A code fix the submitter says did not work: back to planning, the head told, a second
+    plan approved, more steps by the owner and the developer pulled in; the time taken per
+    person is summed over both rounds."""
+    owner, developer, head = p["wanglei"], p["zhaoqiang"], p["liuyang"]
+    release = (timezone.now() + timedelta(days=1)).isoformat()
+    t = file(p["sunli"], "订单导出后金额合计不对", "some_users", "high", module="payment")
+    to_planning(t, owner, ProblemType.CODE, "payment")
+    services.set_collaborators(ticket_id=t.pk, by=owner, add=[developer.username])
+    _walk(t, owner, "propose_plan", plan_kind="code_fix", plan_summary="修正导出时的舍入方式。",
+          fix_version="3.1.2", release_at=release)
+    _walk(t, head, "approve")
+    services.add_work_log_step(ticket_id=t.pk, by=developer, kind="deploy",
+                               command="deploy payment-export 3.1.2", duration_minutes=45)
+    _walk(t, owner, "resolve", cause="导出时逐行四舍五入。",
+          solution="改为合计后再舍入，发布 3.1.2。", time_taken_minutes=60,
+          prevention="导出金额加对账测试。")
+    _walk(t, p["sunli"], "reject_fix", reason="含退款的订单合计仍然差 1 分。")
+    _walk(t, owner, "propose_plan", plan_kind="code_fix", plan_summary="退款行也按合计舍入。",
+          fix_version="3.1.3", release_at=release,
+          expected_completion_at=(timezone.now() + timedelta(days=2)).isoformat())
+    _walk(t, head, "approve", comment="同意，发布前请先在预发环境核对。")
+    services.add_work_log_step(ticket_id=t.pk, by=developer, kind="deploy",
+                               command="deploy payment-export 3.1.3", duration_minutes=30)
+    services.add_work_log_step(ticket_id=t.pk, by=owner, kind="sql", target="pay-db-replica",
+                               command="SELECT order_id, total FROM export_check WHERE diff <> 0;",
+                               duration_minutes=20)
+    _walk(t, owner, "resolve", cause="退款行单独舍入。",
+          solution="退款行并入合计后舍入，发布 3.1.3。", time_taken_minutes=95,
+          prevention="对账测试覆盖退款订单。")
 
 
 def _load_inspections(p: dict[str, User]) -> None:

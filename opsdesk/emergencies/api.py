@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from opsdesk.accounts.models import User
+from opsdesk.bounds import Moment
 from opsdesk.emergencies import selectors, services
 from opsdesk.emergencies.models import Emergency
 from opsdesk.tickets import selectors as tickets
@@ -42,7 +43,8 @@ class DeclareNewIn(Input):
 
 class StatusUpdateIn(Input):
     message: str
-    next_update_at: datetime | None = Field(None, description="When the next update will come.")
+    next_update_at: Moment | None = Field(
+        None, description="When the next update will come: in the future, before 2100.")
 
 
 class EmergencyOut(Schema):

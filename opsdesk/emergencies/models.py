@@ -48,9 +48,11 @@ class Emergency(models.Model):
     """An emergency declared on a ticket: it was made urgent, and its stakeholders are kept
     informed by status updates (events on the ticket's timeline)."""
 
-    ticket = models.OneToOneField(Ticket, on_delete=models.PROTECT, related_name="emergency")
+    ticket = models.OneToOneField(Ticket, verbose_name=_("ticket"),
+                                  on_delete=models.PROTECT, related_name="emergency")
     reason = models.TextField(_("reason"))
-    declared_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    declared_by = models.ForeignKey(User, verbose_name=_("declared by"),
+                                    on_delete=models.PROTECT, related_name="+")
     declared_at = models.DateTimeField(_("declared at"), default=timezone.now)
     from_scratch = models.BooleanField(
         _("declared from scratch"), default=False,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import User
+from opsdesk.bounds import MomentOutOfRange, check_moment
 from opsdesk.emergencies import selectors
 from opsdesk.emergencies.errors import AlreadyDeclared, NotAnEmergency
 from opsdesk.emergencies.models import Emergency
@@ -19,8 +20,8 @@ from opsdesk.notify import services as notify
 from opsdesk.notify.choices import NotificationKind
 from opsdesk.notify.models import Team
 from opsdesk.tickets import services as tickets
-from opsdesk.tickets.choices import Channel, Impact, SourceKind, Urgency
-from opsdesk.tickets.errors import InvalidField, PermissionRefused
+from opsdesk.tickets.choices import Channel, Impact, SourceKind, Status, Urgency
+from opsdesk.tickets.errors import InvalidField, PermissionRefused, ReadOnlyTicket
 from opsdesk.tickets.models import Ticket, TimelineEvent
 
 
@@ -93,6 +94,20 @@ def may_post_update(user: User, ticket: Ticket) -> bool:
     return selectors.may_declare(user) or (user.pk is not None and user.pk == ticket.assignee_id)
 
 
+def _next_update(moment: datetime | None, now: datetime) -> datetime | None:
+    """When the next update is promised: within opsdesk's bounds (a time without an offset is
+    in the caller's zone) and in the future."""
+    if moment is None:
+        return None
+    try:
+        moment = check_moment(moment)
+    except MomentOutOfRange as refusal:
+        raise InvalidField(str(refusal), field="next_update_at") from refusal
+    if moment <= now:
+        raise InvalidField(_("The next update must be in the future."), field="next_update_at")
+    return moment
+
+
 @transaction.atomic
 def post_status_update(
     *, ticket_id: int, by: User, message: str, next_update_at: datetime | None = None,
@@ -113,11 +128,13 @@ def post_status_update(
             _("Only the assignee and those who may declare emergencies may post status "
               "updates.")
         )
+    if ticket.status == Status.ARCHIVED:  # its record is final
+        raise ReadOnlyTicket(_("%(key)s is %(status)s and can no longer be changed.")
+                             % {"key": ticket.key, "status": ticket.get_status_display()})
     if not message.strip():
         raise InvalidField(_("The update is empty."), field="message")
     now = timezone.now()
-    if next_update_at is not None and next_update_at <= now:
-        raise InvalidField(_("The next update must be in the future."), field="next_update_at")
+    next_update_at = _next_update(next_update_at, now)
     event = tickets.record_event(
         ticket=ticket, kind=TimelineEvent.Kind.STATUS_UPDATE, actor=by, at=now,
         data={"message": message.strip(),

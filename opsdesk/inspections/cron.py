@@ -46,7 +46,7 @@ def _value(spec: _FieldSpec, text: str) -> int:
     upper = text.upper()
     if upper in spec.names:
         return spec.names.index(upper) + spec.names_start
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise CronError(f"{spec.name}: {text!r} is not a number")
     number = int(text)
     if not spec.low <= number <= spec.high:
@@ -58,7 +58,7 @@ def _parse_part(spec: _FieldSpec, part: str) -> set[int]:
     base, _slash, step_text = part.partition("/")
     step = 1
     if _slash:
-        if not step_text.isdigit() or int(step_text) == 0:
+        if not (step_text.isascii() and step_text.isdigit()) or int(step_text) == 0:
             raise CronError(f"{spec.name}: {step_text!r} is not a valid step")
         step = int(step_text)
     if base == "*":

@@ -77,7 +77,7 @@ class InspectionPlan(models.Model):
     # The next scheduled run not created yet; the scheduler moves it forward.
     next_due_at = models.DateTimeField(_("next run due at"), null=True, blank=True,
                                        editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -96,7 +96,8 @@ class InspectionPlan(models.Model):
 class InspectionItem(models.Model):
     """One check on a plan's checklist."""
 
-    plan = models.ForeignKey(InspectionPlan, on_delete=models.CASCADE, related_name="items")
+    plan = models.ForeignKey(InspectionPlan, verbose_name=_("plan"), on_delete=models.CASCADE,
+                             related_name="items")
     order = models.PositiveSmallIntegerField(_("order"), default=0)
     title = models.CharField(_("check"), max_length=200)
     guidance = models.TextField(
@@ -121,22 +122,25 @@ class InspectionRun(models.Model):
     """One scheduled occurrence of a plan. It is overdue when it is not done by ``overdue_at``
     (its due time plus the plan's grace period when it was scheduled)."""
 
-    plan = models.ForeignKey(InspectionPlan, on_delete=models.PROTECT, related_name="runs")
+    plan = models.ForeignKey(InspectionPlan, verbose_name=_("plan"), on_delete=models.PROTECT,
+                             related_name="runs")
     due_at = models.DateTimeField(_("due at"))
     overdue_at = models.DateTimeField(_("overdue at"))
     status = models.CharField(
         _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.DUE
     )
     started_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        User, verbose_name=_("started by"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+"
     )
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        User, verbose_name=_("finished by"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+"
     )
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
-    overdue_notified_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
+    overdue_notified_at = models.DateTimeField(_("overdue notified at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
         ordering = ["due_at", "id"]

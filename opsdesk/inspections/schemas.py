@@ -18,7 +18,7 @@ class ItemOut(Schema):
     guidance: str
 
 
-class PlanOut(Schema):
+class InspectionPlanOut(Schema):
     id: int
     name: str
     description: str

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.files import File
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -295,7 +296,8 @@ def _open_ticket(run: InspectionRun, result: InspectionResult, by: User) -> Tick
 
 @transaction.atomic
 def attach_evidence(
-    *, run_id: int, item_id: int, by: User, name: str, content: bytes, content_type: str = "",
+    *, run_id: int, item_id: int, by: User, name: str, content: bytes | File,
+    content_type: str = "",
 ) -> Attachment:
     """Attach an evidence file (a screenshot, a log) to the ticket a failed item opened."""
     run = _locked_run(run_id)

@@ -1,5 +1,6 @@
 """Integrations (secret shown once, rotated by an action), inbound messages read-only with a
-replay action, and the alerts seen."""
+replay action (a partly rejected notification names each refused alert and why; its replay
+takes up only those), and the alerts seen, with the alerts of their groups."""
 
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from opsdesk.intake import receivers, services
 from opsdesk.intake.mail import admin as mail_admin
-from opsdesk.intake.models import Alert, InboundMessage, Integration, IntegrationKind
+from opsdesk.intake.models import Alert, GroupedAlert, InboundMessage, Integration, IntegrationKind
 from opsdesk.tickets.choices import Channel
 from opsdesk.tickets.errors import DomainError
 
@@ -88,8 +89,21 @@ class InboundMessageAdmin(admin.ModelAdmin):
         return False
 
 
+class GroupedAlertInline(admin.TabularInline):
+    model = GroupedAlert
+    fields = readonly_fields = ("fingerprint", "firing", "labels", "starts_at", "ends_at",
+                                "last_seen")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Alert)
 class AlertAdmin(admin.ModelAdmin):
-    list_display = ("identity", "integration", "ticket", "firing", "occurrences", "last_seen")
+    list_display = ("identity", "integration", "ticket", "firing", "occurrences", "last_seen",
+                    "acknowledged_by")
     list_filter = ("firing", "integration")
     readonly_fields = [f.name for f in Alert._meta.fields]
+    inlines = (GroupedAlertInline,)

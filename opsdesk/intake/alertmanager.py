@@ -6,7 +6,13 @@ symptom and description.
 
 A fault is identified by the alert's fingerprint, or (option ``dedupe_by: group_key``) by the
 notification's group key: then one notification is one occurrence of one fault, firing until
-Alertmanager says the whole group resolved.
+Alertmanager says the whole group resolved, as severe as its most severe firing alert, and
+every alert of the group is kept with it.
+
+One bad alert never costs its group: an alert that cannot be used is refused on its own, with
+its reason, and the others are taken; only a notification none of whose alerts can be used is
+refused as a whole. A time that cannot be used (unreadable, or outside the range of
+``moments``) does not refuse its alert: the arrival time stands in, and a note says so.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from opsdesk.intake import moments
 from opsdesk.intake.errors import PayloadRejected
 
 # Severity label → priority; an integration's options.severity_priority overrides entries.
@@ -28,10 +35,26 @@ DEFAULT_SEVERITY_PRIORITY = {
     "warning": "medium", "average": "medium", "minor": "medium",
     "info": "low", "information": "low", "none": "low",
 }
-PRIORITIES = ("urgent", "high", "medium", "low")
+PRIORITIES = ("urgent", "high", "medium", "low")  # most urgent first
 DEFAULT_PRIORITY = "medium"
 DEDUPE_BY = ("fingerprint", "group_key")
 HOST_PORT = re.compile(r"^(?P<host>\[[^\]]+\]|[^:]+):\d+$")
+# How many refused alerts a whole refusal names (the stored payload keeps them all).
+REFUSALS_NAMED = 5
+# The longest description or symptom a ticket takes (the tickets service refuses more): an
+# annotation beyond it is cut, not a reason to lose the alert.
+LONG_TEXT_MAX = 100_000
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    """One alert of a group notified as one fault (``dedupe_by: group_key``)."""
+
+    fingerprint: str
+    firing: bool
+    labels: dict[str, str]
+    starts_at: datetime | None
+    ends_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -49,15 +72,56 @@ class AlertNotice:
     module: str
     starts_at: datetime | None
     ends_at: datetime | None
+    # What was made of a part that could not be used (a time the arrival time stands in for).
+    notes: tuple[str, ...] = ()
+    # A person acknowledged the fault in the monitoring system (Zabbix).
+    acknowledged: bool = False
+    members: tuple[GroupMember, ...] = ()
 
 
-def _time(raw: Any) -> datetime | None:
-    if not isinstance(raw, str) or raw.startswith("0001-01-01"):
-        return None  # Alertmanager's zero time: "not ended"
+@dataclass(frozen=True)
+class Refusal:
+    """An alert of a notification that cannot be used: its place in the list and why."""
+
+    index: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    """What one notification reports: its usable alerts, those refused, and how many alerts
+    Alertmanager left out of it (its ``max_alerts``)."""
+
+    notices: list[AlertNotice]
+    refused: list[Refusal]
+    truncated: int
+
+
+def outranks(priority: str, other: str) -> bool:
+    """Whether ``priority`` is more urgent than ``other``."""
+    return PRIORITIES.index(priority) < PRIORITIES.index(other)
+
+
+def _time(raw: Any, name: str, index: int, *, past: bool) -> tuple[datetime | None, str]:
+    """The moment (``past``: one that has happened), or None and a note saying the arrival
+    time stands in."""
+    if raw is None or raw == "" or (isinstance(raw, str) and raw.startswith("0001-01-01")):
+        return None, ""  # Alertmanager's zero time: "not ended"
     try:
-        return parse_datetime(raw)
+        moment = parse_datetime(raw) if isinstance(raw, str) else None
     except ValueError:
-        return None  # well-formed but impossible (month 13): the arrival time stands in
+        moment = None  # well-formed but impossible (month 13)
+    names = {"index": index, "name": name, "value": raw}
+    if moment is None:
+        return None, (_("Alert %(index)d: %(name)s %(value)r is not a date and time; the "
+                        "arrival time stands in.") % names)
+    if not moments.in_range(moment):
+        return None, (_("Alert %(index)d: %(name)s %(value)r is outside the years 2000 to "
+                        "2099; the arrival time stands in.") % names)
+    if past and not moments.happened(moment):
+        return None, (_("Alert %(index)d: %(name)s %(value)r is in the future; the arrival "
+                        "time stands in.") % names)
+    return moments.aware(moment), ""
 
 
 def _host(instance: str) -> str:
@@ -78,8 +142,21 @@ def _strings(raw: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
 
-def parse(payload: Any, options: dict[str, Any]) -> list[AlertNotice]:
-    """The alerts of one notification; PayloadRejected names what is wrong with it."""
+def label_fingerprint(labels: dict[str, str]) -> str:
+    """Alertmanager's fingerprint of a label set (FNV-1a 64 over the sorted labels), for an
+    alert whose notification left it out."""
+    digest = 0xCBF29CE484222325
+    for name in sorted(labels):
+        for byte in name.encode() + b"\xff" + labels[name].encode() + b"\xff":
+            digest = ((digest ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return f"{digest:016x}"
+
+
+def parse(payload: Any, options: dict[str, Any], *, only: frozenset[int] | None = None
+          ) -> Notification:
+    """The alerts of one notification (those at the positions ``only`` names, when given: a
+    replay of the refused ones). PayloadRejected names what is wrong with the notification as
+    a whole, or with every one of its alerts."""
     if not isinstance(payload, dict):
         raise PayloadRejected(_("The payload is not a JSON object."))
     if str(payload.get("version")) != "4":
@@ -92,31 +169,56 @@ def parse(payload: Any, options: dict[str, Any]) -> list[AlertNotice]:
         raise PayloadRejected(_("The payload has no \"alerts\" list."))
     if not isinstance(options, dict):
         options = {}  # an integration saved outside the admin's checks
+    by_group = options.get("dedupe_by") == "group_key"
+    group_key = payload.get("groupKey")
+    if by_group and (not isinstance(group_key, str) or not group_key):
+        raise PayloadRejected(_("The payload has no \"groupKey\"."))
     severities = severity_priorities(options)
     common = _strings(payload.get("commonLabels"))
-    by_group = options.get("dedupe_by") == "group_key"
-    notices = [_notice(i, alert, common, severities, need_fingerprint=not by_group)
-               for i, alert in enumerate(alerts)]
-    return _group_notice(payload, notices) if by_group else notices
+    notices: list[AlertNotice] = []
+    refused: list[Refusal] = []
+    for index, alert in enumerate(alerts):
+        if only is not None and index not in only:
+            continue
+        try:
+            notices.append(_notice(index, alert, common, severities, need_fingerprint=not by_group))
+        except PayloadRejected as problem:
+            refused.append(Refusal(index, problem.message))
+    if refused and not notices:
+        named = " ".join(r.reason for r in refused[:REFUSALS_NAMED])
+        more = len(refused) - REFUSALS_NAMED
+        raise PayloadRejected(named + (" " + _("(and %d more)") % more if more > 0 else ""))
+    if by_group:
+        notices = _group_notice(str(group_key), notices)
+    return Notification(notices, refused, _count(payload.get("truncatedAlerts")))
 
 
-def _group_notice(payload: dict[str, Any], notices: list[AlertNotice]) -> list[AlertNotice]:
+def _count(raw: Any) -> int:
+    return raw if isinstance(raw, int) and not isinstance(raw, bool) and raw > 0 else 0
+
+
+def _group_notice(group_key: str, notices: list[AlertNotice]) -> list[AlertNotice]:
     """The notification as one occurrence of one fault, its group: registered from its first
-    firing alert, firing while any alert of the group fires."""
-    group_key = payload.get("groupKey")
-    if not isinstance(group_key, str) or not group_key:
-        raise PayloadRejected(_("The payload has no \"groupKey\"."))
+    firing alert, firing while any alert of the group fires, as urgent as the most severe of
+    those, with every alert of the group as a member."""
     if not notices:
         return []
     firing = [n for n in notices if n.firing]
     first = (firing or notices)[0]
+    worst = min(firing or notices, key=lambda n: PRIORITIES.index(n.priority))
     starts = [n.starts_at for n in notices if n.starts_at is not None]
+    members = tuple(
+        GroupMember(fingerprint=n.identity or label_fingerprint(n.labels), firing=n.firing,
+                    labels=n.labels, starts_at=n.starts_at, ends_at=n.ends_at)
+        for n in notices
+    )
     return [AlertNotice(
         identity=group_key[:255], firing=bool(firing), labels=first.labels, title=first.title,
-        host=first.host, rule=first.rule, level=first.level, priority=first.priority,
+        host=first.host, rule=first.rule, level=worst.level, priority=worst.priority,
         symptom=first.symptom, description=first.description, module=first.module,
         starts_at=min(starts) if starts else None,
         ends_at=None if firing else first.ends_at,
+        notes=tuple(note for n in notices for note in n.notes), members=members,
     )]
 
 
@@ -140,18 +242,25 @@ def _notice(index: int, alert: Any, common: dict[str, str], severities: dict[str
     level = labels.get("severity", "")
     summary = annotations.get("summary", "") or annotations.get("message", "")
     title = f"[{rule or _('alert')}] {summary or rule}" + (f" @ {host}" if host else "")
+    firing = status == "firing"
+    starts_at, starts_note = _time(alert.get("startsAt"), "startsAt", index, past=True)
+    # A firing alert's endsAt is when Alertmanager will consider it resolved unless it hears
+    # again: ahead of now, and not used.
+    ends_at, ends_note = (None, "") if firing else _time(alert.get("endsAt"), "endsAt", index,
+                                                         past=True)
     return AlertNotice(
         identity=fingerprint[:255],
-        firing=status == "firing",
+        firing=firing,
         labels=labels,
         title=title[:200],
         host=host[:255],
         rule=rule[:255],
         level=level[:50],
         priority=severities.get(level.lower(), DEFAULT_PRIORITY),
-        symptom=summary or annotations.get("description", ""),
-        description=annotations.get("description", ""),
+        symptom=(summary or annotations.get("description", ""))[:LONG_TEXT_MAX],
+        description=annotations.get("description", "")[:LONG_TEXT_MAX],
         module=labels.get("module", "") or labels.get("service", ""),
-        starts_at=_time(alert.get("startsAt")),
-        ends_at=_time(alert.get("endsAt")),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        notes=tuple(note for note in (starts_note, ends_note) if note),
     )

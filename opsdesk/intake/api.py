@@ -1,5 +1,6 @@
 """Intake endpoints. Each authenticates its integration by its own secret, stores the raw
-payload, then uses it; the answer says what became of it."""
+payload, then uses it; the answer says what became of it. And the alerts a ticket tracks, for
+whoever may see the ticket."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router
 
-from opsdesk.intake import receivers, services
+from opsdesk.accounts.addresses import client_address
+from opsdesk.accounts.models import User
+from opsdesk.intake import receivers, selectors, services
 from opsdesk.intake.errors import PayloadTooLarge
 from opsdesk.intake.models import IntegrationKind
+from opsdesk.intake.schemas import AlertOut
+from opsdesk.tickets import selectors as tickets
 
 router = Router(tags=["intake"])
 
@@ -39,7 +44,7 @@ def _body(request: HttpRequest) -> bytes:
 
 @router.post("/intake/alertmanager", auth=None, summary="Prometheus Alertmanager webhook (v4)")
 def alertmanager(request: HttpRequest) -> dict[str, Any]:
-    remote = request.META.get("REMOTE_ADDR", "")
+    remote = client_address(request) or ""
     integration = services.authenticate(
         kind=IntegrationKind.ALERTMANAGER, presented=_bearer(request), remote_addr=remote
     )
@@ -53,7 +58,7 @@ def alertmanager(request: HttpRequest) -> dict[str, Any]:
 @router.post("/intake/zabbix", auth=None,
              summary="Zabbix media type: problem, update and recovery events")
 def zabbix(request: HttpRequest) -> dict[str, Any]:
-    remote = request.META.get("REMOTE_ADDR", "")
+    remote = client_address(request) or ""
     integration = services.authenticate(
         kind=IntegrationKind.ZABBIX, presented=_bearer(request), remote_addr=remote
     )
@@ -68,7 +73,7 @@ def zabbix(request: HttpRequest) -> dict[str, Any]:
              summary="Generic webhook of a customer-service system or ticket platform")
 def webhook(request: HttpRequest, slug: str) -> tuple[int, dict[str, Any]]:
     """201 with the new ticket; 200 with the same ticket for a repeat of an idempotency key."""
-    remote = request.META.get("REMOTE_ADDR", "")
+    remote = client_address(request) or ""
     body = _body(request)
     integration = receivers.authenticate_webhook(
         slug=slug, body=body, bearer=_bearer(request), headers=request.headers,
@@ -82,3 +87,12 @@ def webhook(request: HttpRequest, slug: str) -> tuple[int, dict[str, Any]]:
     )
     result = services.process(message=message)
     return (201 if result["created"] else 200), {"message": message.pk, **result}
+
+
+@router.get("/tickets/{key}/alerts", response=list[AlertOut],
+            summary="The alerts a ticket tracks, and every alert of their groups")
+def ticket_alerts(request: HttpRequest, key: str) -> list[AlertOut]:
+    user = request.auth  # type: ignore[attr-defined]
+    assert isinstance(user, User)
+    ticket = tickets.get_ticket(user=user, key=key)
+    return [AlertOut.of(alert) for alert in selectors.alerts_of(ticket=ticket)]

@@ -10,8 +10,10 @@ class IntakeConfig(AppConfig):
     verbose_name = _("Intake")
 
     def ready(self) -> None:
-        from opsdesk.intake import receivers, services
+        from opsdesk.intake import alerts, receivers, services
         from opsdesk.intake.models import IntegrationKind
+        from opsdesk.tickets.hooks import on_ticket_change
 
         services.RECEIVERS[IntegrationKind.ZABBIX] = receivers.receive_zabbix
         services.RECEIVERS[IntegrationKind.WEBHOOK] = receivers.receive_webhook
+        on_ticket_change(alerts.note_closed_while_firing)

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from opsdesk.accounts.selectors import get_module_by_ref
-from opsdesk.intake import services, webhook, zabbix
+from opsdesk.intake import alerts, webhook, zabbix
 from opsdesk.intake.errors import BadSecret, IntegrationDisabled
 from opsdesk.intake.models import Alert, InboundMessage, Integration, IntegrationKind
 from opsdesk.tickets import services as tickets
@@ -38,11 +38,13 @@ def receive_zabbix(integration: Integration, payload: Any,
                    message: InboundMessage) -> dict[str, Any]:
     """One ticket per problem event: a problem opens it (a resent problem counts an
     occurrence), an update is noted on its timeline, a recovery resolves it and, unless the
-    integration says otherwise, closes it if nobody acknowledged it."""
+    integration says otherwise, closes it if nobody acknowledged it, in opsdesk or in Zabbix.
+    An acknowledgement in Zabbix only keeps the ticket from that closing; the SLA response
+    clock waits for a response in opsdesk."""
     event = zabbix.parse(payload, integration.options)
     if isinstance(event, zabbix.ZabbixUpdate):
         return _note_zabbix_update(integration, event)
-    outcome = services.receive_alerts(integration=integration, notices=[event]).as_dict()
+    outcome = alerts.receive_alerts(integration=integration, notices=[event]).as_dict()
     keys = outcome["created"] + outcome["repeated"] + outcome["resolved"]
     return {"event": "problem" if event.firing else "recovery",
             "ticket": keys[0] if keys else None, **outcome}
@@ -50,16 +52,23 @@ def receive_zabbix(integration: Integration, payload: Any,
 
 def _note_zabbix_update(integration: Integration, update: zabbix.ZabbixUpdate
                         ) -> dict[str, Any]:
-    alert = (Alert.objects.select_related("ticket")
+    """The update on the problem's ticket: who did what, with their comment. An
+    acknowledgement is remembered on the alert (withdrawing it forgets it), so that the
+    recovery leaves the ticket for the engineer instead of closing it as unanswered."""
+    alert = (Alert.objects.select_for_update(of=("self",)).select_related("ticket")
              .filter(integration=integration, identity=update.identity).first())
     if alert is None:
         return {"event": "update", "ticket": None, "ignored": 1}
-    tickets.record_event(
-        ticket=alert.ticket, kind=TimelineEvent.Kind.ALERT, actor=None,
-        data={"status": "updated", "identity": update.identity, "user": update.user,
-              "action": update.action, "message": update.message,
-              "severity": update.severity},
-    )
+    if update.acknowledged is not None:
+        alert.acknowledged_at = (update.at or timezone.now()) if update.acknowledged else None
+        alert.acknowledged_by = update.user[:255] if update.acknowledged else ""
+        alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
+    data: dict[str, Any] = {"status": "updated", "identity": update.identity, "user": update.user,
+            "action": update.action, "message": update.message, "severity": update.severity}
+    if update.acknowledged is not None:
+        data["acknowledged"] = update.acknowledged
+    tickets.record_event(ticket=alert.ticket, kind=TimelineEvent.Kind.ALERT, actor=None,
+                         data=data)
     return {"event": "update", "ticket": alert.ticket.key, "ignored": 0}
 
 
@@ -139,7 +148,7 @@ def _open_ticket(integration: Integration, report: webhook.Report,
                  now: datetime) -> dict[str, Any]:
     fields = dict(report.fields)
     if not fields["impact"] or not fields["urgency"]:
-        impact, urgency = (services.IMPACT_URGENCY[fields["priority"]] if fields["priority"]
+        impact, urgency = (alerts.IMPACT_URGENCY[fields["priority"]] if fields["priority"]
                            else DEFAULT_IMPACT_URGENCY)
         fields["impact"] = fields["impact"] or impact
         fields["urgency"] = fields["urgency"] or urgency

@@ -1,5 +1,10 @@
-"""Every write of intake: integrations and their secrets, raw payloads stored before use, and
-alerts turned into tickets (one per fault) or into occurrences on the ticket already open."""
+"""Every write of intake: integrations and their secrets, raw payloads stored before use, used
+(alerts by ``alerts``, Zabbix and webhooks by ``receivers``, mail by ``mail``) and replayed.
+
+A sender waits for its answer: intake's transactions wait for a database lock at most
+``OPSDESK_INTAKE_LOCK_WAIT_SECONDS`` (default 5), well inside a sender's timeout, and a
+database out of reach is answered 503 (the API's handler), which Alertmanager and Zabbix retry.
+"""
 
 from __future__ import annotations
 
@@ -7,72 +12,47 @@ import hashlib
 import json
 import logging
 import secrets
-from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
-from opsdesk.accounts.models import Module
-from opsdesk.accounts.selectors import get_module_by_ref
-from opsdesk.intake import alertmanager
+from opsdesk.intake import alertmanager, alerts
 from opsdesk.intake.errors import BadSecret, IntegrationDisabled, NotReplayable, PayloadRejected
 from opsdesk.intake.mail import services as mail
-from opsdesk.intake.models import Alert, InboundMessage, InboundStatus, Integration
-from opsdesk.runtime import rows
-from opsdesk.tickets import services as tickets
-from opsdesk.tickets.choices import Channel, SourceKind, Status
+from opsdesk.intake.models import InboundMessage, InboundStatus, Integration
+from opsdesk.runtime.sqlite.base import lock_wait
+from opsdesk.tickets.choices import Channel
 from opsdesk.tickets.errors import DomainError
-from opsdesk.tickets.models import Ticket, TimelineEvent
 
 log = logging.getLogger(__name__)
 
-# Priority → the impact and urgency that give it in the default matrix (alerts carry no
-# human judgement of either; the severity label decides).
-IMPACT_URGENCY = {
-    "urgent": ("all_users", "immediate"),
-    "high": ("some_users", "high"),
-    "medium": ("few_users", "normal"),
-    "low": ("none", "low"),
-}
-# Nobody has acknowledged a ticket in these states: a resolution may close it by itself.
-UNACKNOWLEDGED = (Status.NEW, Status.ASSIGNED)
-FINISHED = (Status.CLOSED, Status.ARCHIVED)
-# What a fault that comes back after its ticket closed writes over its old alert row.
-ALERT_REOPENED = ("ticket_id", "firing", "occurrences", "first_seen", "last_seen",
-                  "resolved_at", "labels")
+# What a result adds up when a replay takes up the refused alerts of a notification.
+ADDED_UP = ("created", "repeated", "resolved", "closed", "ignored", "notes")
 
 
-@dataclass
-class KnownAlert:
-    """What deciding on a notification needs of an alert and of its ticket. Read as plain
-    rows: a storm's notification reads a hundred of them inside the write transaction every
-    other notification waits for, and two model instances each cost more than the query."""
+def lock_wait_seconds() -> float:
+    """The longest a sender's request waits for a database lock: Alertmanager's deadline is
+    its route's group_interval (10 s at least), and a 503 well before it is retried."""
+    return float(settings.OPSDESK_INTAKE_LOCK_WAIT_SECONDS)
 
-    pk: int
-    identity: str
-    ticket_id: int
-    ticket_status: str
-    firing: bool
-    occurrences: int
-    resolved_at: datetime | None
 
-    @property
-    def ticket_key(self) -> str:
-        return Ticket.key_of(self.ticket_id)
-
-    @property
-    def finished(self) -> bool:
-        return self.ticket_status in FINISHED
-
-    @classmethod
-    def opened(cls, alert: Alert, ticket: Ticket) -> KnownAlert:
-        return cls(alert.pk, alert.identity, ticket.pk, ticket.status, alert.firing,
-                   alert.occurrences, alert.resolved_at)
+@contextmanager
+def bounded_transaction() -> Iterator[None]:
+    """A transaction of intake that waits for a lock at most ``lock_wait_seconds()`` and then
+    fails with OperationalError (answered 503): SQLite's write lock (``BEGIN IMMEDIATE``), and
+    on PostgreSQL any row lock (``lock_timeout``) or statement (``statement_timeout``)."""
+    seconds = lock_wait_seconds()
+    with lock_wait(seconds), transaction.atomic():
+        if connection.vendor == "postgresql":
+            limit = f"{int(seconds * 1000)}ms"
+            with connection.cursor() as cursor:  # for this transaction only
+                cursor.execute("SELECT set_config('lock_timeout', %s, true), "
+                               "set_config('statement_timeout', %s, true)", [limit, limit])
+        yield
 
 
 def _digest(secret: str) -> str:
@@ -125,7 +105,7 @@ def store_inbound(*, integration: Integration | None, channel: str, body: bytes,
                   headers: dict[str, str] | None = None) -> InboundMessage:
     """Keep the payload exactly as received, committed before anything else happens, with the
     request headers its use depends on (an idempotency key; never a secret)."""
-    with transaction.atomic():
+    with bounded_transaction():
         return InboundMessage.objects.create(
             integration=integration, channel=channel, body=body,
             content_type=content_type[:100], remote_addr=remote_addr[:64], headers=headers or {},
@@ -138,38 +118,51 @@ Receiver = Callable[[Integration, Any, InboundMessage], dict[str, Any]]
 RECEIVERS: dict[str, Receiver] = {}
 
 
-@dataclass
-class AlertOutcome:
-    created: list[str] = field(default_factory=list)
-    repeated: list[str] = field(default_factory=list)
-    resolved: list[str] = field(default_factory=list)
-    closed: list[str] = field(default_factory=list)
-    ignored: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"created": self.created, "repeated": self.repeated, "resolved": self.resolved,
-                "closed": self.closed, "ignored": self.ignored}
-
-
 def process(*, message: InboundMessage) -> dict[str, Any]:
     """Use a stored payload. Its effects and its "processed" mark commit together, so a crash
     leaves it either wholly used or still "received". A payload that cannot be used is marked
     rejected with the reason (and the error re-raised for the HTTP answer); it stays for replay.
+    A notification some of whose alerts were refused is marked partly rejected, their reasons
+    in its result: a replay takes up only those. When the database is out of reach (a lock
+    held too long, the server gone) nothing can be marked: the message stays "received", the
+    error is answered 503, and the sender retries it.
     The payload is decoded before the write transaction begins: on SQLite that transaction
     holds the database's one write lock, which the other server workers wait for."""
     message.attempts += 1
+    earlier = message.result if message.status == InboundStatus.PARTLY_REJECTED else None
     try:
         use = _decode(message)
-        with transaction.atomic():
-            result = use()
-            message.finish(InboundStatus.PROCESSED, result=result)
+        with bounded_transaction():
+            result = _merged(earlier, use()) if earlier is not None else use()
+            refused = result.get("refused") or []
+            if refused:
+                message.finish(InboundStatus.PARTLY_REJECTED, result=result,
+                               error=" ".join(r["reason"] for r in refused))
+            else:
+                message.finish(InboundStatus.PROCESSED, result=result)
     except DomainError as error:
-        message.finish(InboundStatus.REJECTED, error=error.message)
+        with bounded_transaction():  # a partly rejected one keeps what its alerts did
+            message.finish(InboundStatus.REJECTED if earlier is None
+                           else InboundStatus.PARTLY_REJECTED,
+                           error=error.message, result=earlier)
+        raise
+    except (OperationalError, InterfaceError):
         raise
     except Exception as error:
-        message.finish(InboundStatus.FAILED, error=f"{type(error).__name__}: {error}")
+        with bounded_transaction():
+            message.finish(InboundStatus.FAILED, error=f"{type(error).__name__}: {error}")
         raise
     return result
+
+
+def _merged(earlier: dict[str, Any], latest: dict[str, Any]) -> dict[str, Any]:
+    """The result of a notification whose refused alerts a replay took up: what each attempt
+    did, added up; what is still refused."""
+    merged = {**earlier, **latest}
+    for name in ADDED_UP:
+        if name in earlier:
+            merged[name] = earlier[name] + latest.get(name, type(earlier[name])())
+    return merged
 
 
 def _decode(message: InboundMessage) -> Callable[[], dict[str, Any]]:
@@ -184,216 +177,12 @@ def _decode(message: InboundMessage) -> Callable[[], dict[str, Any]]:
     receiver = RECEIVERS.get(integration.kind)
     if receiver is not None:
         return lambda: receiver(integration, payload, message)
-    notices = alertmanager.parse(payload, integration.options)
-    return lambda: receive_alerts(integration=integration, notices=notices).as_dict()
-
-
-def receive_alerts(*, integration: Integration, notices: list[alertmanager.AlertNotice]
-                   ) -> AlertOutcome:
-    """One ticket per fault: a new identity opens a ticket, a repeat counts an occurrence on
-    the open ticket, a resolution is noted (and closes a ticket nobody acknowledged)."""
-    now = timezone.now()
-    outcome = AlertOutcome()
-    # Identities in one order in every transaction: two concurrent notifications wait for
-    # each other's new alerts in that order, never in a cycle (no deadlock on PostgreSQL).
-    notices = sorted(notices, key=lambda n: n.identity)
-    known = _locked_alerts(integration, {n.identity for n in notices})
-    modules: dict[str, Module | None] = {}
-    opened_by = _open_new_faults(integration, notices, known, now, modules)
-    events: list[TimelineEvent] = []
-    seen_with: dict[int, int] = {}  # alert → its occurrences before this notification
-    to_close: dict[int, KnownAlert] = {}
-    for notice in notices:
-        alert = known.get(notice.identity)
-        if opened_by.get(notice.identity) is notice:
-            opened_alert = known[notice.identity]
-            outcome.created.append(opened_alert.ticket_key)
-            events.append(_event(opened_alert, "firing", now, labels=notice.labels))
-            continue
-        if notice.firing and (alert is None or alert.finished):
-            alert, opened = _open_or_find(integration, notice, alert, now, modules)
-            known[notice.identity] = alert
-            if opened:
-                outcome.created.append(alert.ticket_key)
-                events.append(_event(alert, "firing", now, labels=notice.labels))
-                continue
-        if alert is None or alert.finished:
-            outcome.ignored += 1  # a resolution for a fault we never opened, or closed
-            continue
-        seen_with.setdefault(alert.pk, alert.occurrences)
-        if notice.firing:
-            alert.occurrences += 1
-            alert.firing, alert.resolved_at = True, None
-            to_close.pop(alert.pk, None)  # it fired again in the same notification
-            outcome.repeated.append(alert.ticket_key)
-            events.append(_event(alert, "firing", now))
-        elif alert.firing:
-            alert.firing, alert.resolved_at = False, notice.ends_at or now
-            outcome.resolved.append(alert.ticket_key)
-            events.append(_event(alert, "resolved", now, ends_at=notice.ends_at))
-            if _auto_closes(integration):
-                to_close[alert.pk] = alert
-    _save_occurrences([a for a in known.values() if a.pk in seen_with], seen_with, now)
-    tickets.append_events(events)
-    for alert in sorted(to_close.values(), key=lambda a: a.ticket_id):
-        if _close_unacknowledged(alert.ticket_id):
-            outcome.closed.append(alert.ticket_key)
-    return outcome
-
-
-def _auto_closes(integration: Integration) -> bool:
-    options = integration.options
-    return not isinstance(options, dict) or options.get("auto_close_resolved", True) is not False
-
-
-def _save_occurrences(alerts: list[KnownAlert], seen_with: dict[int, int], now: datetime) -> None:
-    """Write the alerts' new counts and states: one UPDATE per kind of change (in a storm,
-    "one more occurrence, still firing" covers nearly all), not one per alert."""
-    changes: dict[tuple[int, bool, datetime | None], list[int]] = defaultdict(list)
-    for alert in alerts:
-        added = alert.occurrences - seen_with[alert.pk]
-        changes[(added, alert.firing, alert.resolved_at)].append(alert.pk)
-    # Plain SQL: the ORM compiles each UPDATE with its list of ids anew, which cost more than
-    # the database's work, inside the write transaction every other notification waits for.
-    ops = connection.ops
-    table = ops.quote_name(Alert._meta.db_table)
-    with connection.cursor() as cursor:
-        for (added, firing, resolved_at), ids in changes.items():
-            for start in range(0, len(ids), 500):  # within every database's parameter limit
-                some = ids[start:start + 500]
-                cursor.execute(
-                    f"UPDATE {table} SET occurrences = occurrences + %s, firing = %s, "
-                    f"resolved_at = %s, last_seen = %s "
-                    f"WHERE id IN ({', '.join(['%s'] * len(some))})",
-                    [added, firing, ops.adapt_datetimefield_value(resolved_at),
-                     ops.adapt_datetimefield_value(now), *some],
-                )
-
-
-def _locked_alerts(integration: Integration, identities: set[str]) -> dict[str, KnownAlert]:
-    """The known alerts among ``identities``, locked for this transaction (PostgreSQL), in
-    primary-key order, with their tickets' status."""
-    found = (
-        Alert.objects.select_for_update(of=("self",))
-        .filter(integration=integration, identity__in=identities).order_by("pk")
-        .values_list("pk", "identity", "ticket_id", "ticket__status", "firing", "occurrences",
-                     "resolved_at")
-    )
-    return {row[1]: KnownAlert(*row) for row in found}
-
-
-def _event(alert: KnownAlert, status: str, now: datetime, *, ends_at: datetime | None = None,
-           labels: dict[str, str] | None = None) -> TimelineEvent:
-    data: dict[str, Any] = {"status": status, "occurrences": alert.occurrences,
-                            "identity": alert.identity}
-    if ends_at is not None:
-        data["ends_at"] = ends_at.isoformat()
-    if labels is not None:
-        data["labels"] = labels
-    return TimelineEvent(ticket_id=alert.ticket_id, kind=TimelineEvent.Kind.ALERT, actor=None,
-                         at=now, data=data)
-
-
-def _close_unacknowledged(ticket_id: int) -> bool:
-    """Dismiss the ticket if, now that it is locked, nobody has acknowledged it yet."""
-    ticket = (Ticket.objects.select_for_update(of=("self",)).only("status", "version")
-              .get(pk=ticket_id))
-    if ticket.status not in UNACKNOWLEDGED:
-        return False
-    tickets.do_transition(
-        ticket_id=ticket_id, action="dismiss", by=None, version=ticket.version,
-        fields={"reason": _("The alert resolved before anyone acknowledged it.")},
-    )
-    return True
-
-
-def _open_new_faults(integration: Integration, notices: list[alertmanager.AlertNotice],
-                     known: dict[str, KnownAlert], now: datetime,
-                     modules: dict[str, Module | None]) -> dict[str, alertmanager.AlertNotice]:
-    """Open the tickets of the faults this notification reveals — identities whose first
-    notice here fires while no open ticket has them — all at once (an alert storm's new
-    faults cost a few statements, not a few per fault). Returns identity → the notice that
-    opened it. When a concurrent notification registered one of them first, nothing is kept
-    and the faults are opened one by one instead (``_open_or_find``)."""
-    first: dict[str, alertmanager.AlertNotice] = {}
-    for notice in notices:
-        first.setdefault(notice.identity, notice)
-    new = [n for n in first.values() if n.firing and (
-        n.identity not in known or known[n.identity].finished)]
-    if not new:
-        return {}
-    try:
-        with transaction.atomic():  # a savepoint: on a conflict, none of these tickets stays
-            opened = tickets.create_tickets(
-                by=None, specs=[_ticket_spec(integration, n, now, modules) for n in new])
-            alerts = [_alert_for(integration, n, ticket, known.get(n.identity), now)
-                      for n, ticket in zip(new, opened, strict=True)]
-            rows.insert([alert for alert in alerts if alert.pk is None])
-    except IntegrityError:
-        return {}
-    known.update({alert.identity: KnownAlert.opened(alert, ticket)
-                  for alert, ticket in zip(alerts, opened, strict=True)})
-    return {notice.identity: notice for notice in new}
-
-
-def _alert_for(integration: Integration, notice: alertmanager.AlertNotice, ticket: Ticket,
-               previous: KnownAlert | None, now: datetime) -> Alert:
-    """The alert of a newly opened ticket: a new one, or the fault's old alert, saved again
-    now that it came back after its ticket was closed."""
-    alert = Alert(integration=integration, identity=notice.identity, ticket=ticket,
-                  first_seen=now, last_seen=now, labels=notice.labels)
-    if previous is not None:
-        alert.pk = previous.pk
-        alert.save(update_fields=ALERT_REOPENED)
-    return alert
-
-
-def _open_or_find(integration: Integration, notice: alertmanager.AlertNotice,
-                  previous: KnownAlert | None, now: datetime,
-                  modules: dict[str, Module | None]) -> tuple[KnownAlert, bool]:
-    """A new ticket for the fault, and True; or, when a concurrent notification registered
-    the same new fault first, its alert (now locked), and False: a repeat, not a second ticket."""
-    try:
-        with transaction.atomic():  # a savepoint: the losing ticket vanishes with it
-            return _open_ticket(integration, notice, previous, now, modules), True
-    except IntegrityError:
-        if previous is not None:
-            raise
-        winner = _locked_alerts(integration, {notice.identity}).get(notice.identity)
-        if winner is None:
-            raise
-        return winner, False
-
-
-def _module(ref: str, modules: dict[str, Module | None]) -> Module | None:
-    """The module a label names (looked up once per notification), or None."""
-    if ref not in modules:
-        modules[ref] = get_module_by_ref(ref)
-    return modules[ref]
-
-
-def _ticket_spec(integration: Integration, notice: alertmanager.AlertNotice, now: datetime,
-                 modules: dict[str, Module | None]) -> dict[str, Any]:
-    impact, urgency = IMPACT_URGENCY[notice.priority]
-    return {
-        "title": notice.title, "impact": impact, "urgency": urgency, "priority": notice.priority,
-        "source_kind": SourceKind.ALERT, "channel": Channel(integration.kind),
-        "submitter_name": integration.name,
-        "module": _module(notice.module, modules) if notice.module else None,
-        "occurred_at": notice.starts_at, "alert_at": notice.starts_at or now,
-        "alert_host": notice.host, "alert_rule": notice.rule, "alert_level": notice.level,
-        "alert_symptom": notice.symptom, "description": notice.description,
-    }
-
-
-def _open_ticket(integration: Integration, notice: alertmanager.AlertNotice,
-                 previous: KnownAlert | None, now: datetime,
-                 modules: dict[str, Module | None]) -> KnownAlert:
-    ticket = tickets.create_ticket(by=None, **_ticket_spec(integration, notice, now, modules))
-    alert = _alert_for(integration, notice, ticket, previous, now)
-    if alert.pk is None:
-        alert.save()
-    return KnownAlert.opened(alert, ticket)
+    only = None
+    if message.status == InboundStatus.PARTLY_REJECTED:
+        only = frozenset(r["index"] for r in message.result.get("refused", []))
+    notification = alertmanager.parse(payload, integration.options, only=only)
+    return lambda: alerts.receive_notification(integration=integration,
+                                               notification=notification)
 
 
 def replay(*, message_id: int) -> dict[str, Any]:

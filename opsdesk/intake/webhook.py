@@ -23,6 +23,7 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from opsdesk.intake import moments
 from opsdesk.intake.errors import PayloadRejected
 from opsdesk.tickets.choices import Channel, Impact, Urgency
 
@@ -138,7 +139,14 @@ def _occurred_at(raw: str, origin: str) -> datetime | None:
     if moment is None:
         raise PayloadRejected(_("occurred_at %(value)r (from %(origin)s) is not a date and time.")
                               % {"value": raw, "origin": origin})
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    # One report, not a group: the source is told, fixes its mapping or data, and resends.
+    if not moments.in_range(moment):
+        raise PayloadRejected(_("occurred_at %(value)r (from %(origin)s) is outside the years "
+                                "2000 to 2099.") % {"value": raw, "origin": origin})
+    if not moments.happened(moment):
+        raise PayloadRejected(_("occurred_at %(value)r (from %(origin)s) is in the future.")
+                              % {"value": raw, "origin": origin})
+    return moments.aware(moment)
 
 
 def read(payload: Any, options: dict[str, Any], *, idempotency_header: str = "") -> Report:

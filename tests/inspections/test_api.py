@@ -199,7 +199,8 @@ def test_unknown_runs_and_plans_are_404(api):
     assert api["owner"].get("/inspections/runs/424242").status_code == 404
     assert api["owner"].get("/inspections/plans/424242").status_code == 404
     bad_state = api["owner"].get("/inspections/runs", state="late")
-    assert bad_state.status_code == 422 and bad_state.json()["details"]["field"] == "state"
+    assert bad_state.status_code == 422
+    assert [e["field"] for e in bad_state.json()["details"]["errors"]] == ["state"]
 
 
 def test_evidence_files_go_to_the_failed_items_ticket(api, plan, run):
@@ -219,3 +220,18 @@ def test_evidence_files_go_to_the_failed_items_ticket(api, plan, run):
         f"/api/v1/inspections/runs/{run.pk}/items/{nginx}/evidence",
         {"file": SimpleUploadedFile("log.txt", b"ok")})
     assert passed.status_code == 409 and passed.json()["code"] == "no_ticket"
+
+
+def test_an_evidence_file_over_the_limit_is_refused_before_it_is_read(api, plan, run, settings):
+    settings.OPSDESK_ATTACHMENT_MAX_BYTES = 1024
+    _nginx, disk, _raid = item_ids(plan)
+    api["owner"].post(f"/inspections/runs/{run.pk}/results", {"results": [
+        {"item": disk, "outcome": "fail", "notes": "/data 93%"}]})
+
+    response = api["owner"].client.post(
+        f"/api/v1/inspections/runs/{run.pk}/items/{disk}/evidence",
+        {"file": SimpleUploadedFile("dump.log", b"x" * 4096)})
+
+    assert (response.status_code, response.json()["code"]) == (413, "attachment_too_large")
+    (ticket,) = inspection_tickets()
+    assert not ticket.attachments.exists()

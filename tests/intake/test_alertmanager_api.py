@@ -231,6 +231,54 @@ def test_a_fault_firing_again_after_its_ticket_closed_opens_a_new_ticket(sender:
     assert Alert.objects.get().occurrences == 2
 
 
+def test_the_closed_ticket_keeps_its_record_and_the_new_one_is_linked_as_a_recurrence(
+    sender: Sender, api: dict[str, Api], people: dict[str, User], browser_as: Callable[..., Any]
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        [first] = sender.send(notification(CPU.alert()))["created"]
+        sender.send(notification(CPU.alert()))
+        sender.send(notification(CPU.alert(resolved=True)))
+    with time_machine.travel(NOW + timedelta(hours=2), tick=False):
+        [again] = sender.send(notification(CPU.alert()))["created"]
+
+    old = Ticket.objects.get(pk=int(first.split("-")[1]))
+    record = alert_events(old)[-1]
+    assert record["status"] == "recurred" and record["recurrence"] == again
+    assert record["occurrences"] == 2 and record["identity"] == CPU.fingerprint
+    assert datetime.fromisoformat(record["first_seen"]) == NOW
+    assert record["resolved_at"] is not None and record["labels"]["job"] == "node"
+    links = api["duty"].get(f"/tickets/{again}/links").json()
+    assert [(x["kind"], x["direction"], x["ticket"]["key"], x["created_by"]) for x in links] == [
+        ("recurrence_of", "outgoing", first, None)]
+    assert [x["label"] for x in api["duty"].get(f"/tickets/{first}/links").json()] == [
+        "recurred as"]
+    page = browser_as(people["duty"], "en").get(f"/tickets/{first}/").content.decode()
+    assert f"The fault fired again: {again}" in page
+    # Its Alerts card still shows the fault as it was under it, and where it went.
+    card = page[page.index('aria-labelledby="alerts"'):]
+    card = card[:card.index("</section>")]
+    assert "data-recorded-alert" in card and CPU.fingerprint in card
+    assert f'now tracked by <a href="/tickets/{again}/">{again}</a>' in card
+    assert "job=node" in card and "<dd>2</dd>" in card  # its labels and occurrences
+    new_page = browser_as(people["duty"], "en").get(f"/tickets/{again}/").content.decode()
+    assert "data-recorded-alert" not in new_page and CPU.fingerprint in new_page
+
+
+def test_a_ticket_closed_while_its_alert_fires_says_what_the_next_repeat_does(
+    sender: Sender, api: dict[str, Api], people: dict[str, User], browser_as: Callable[..., Any]
+) -> None:
+    [key] = sender.send(notification(CPU.alert()))["created"]
+
+    closed = api["duty"].act(key, "dismiss", reason="已知问题，无需处理")
+
+    assert closed.status_code == 200, closed.json()
+    ticket = Ticket.objects.get(pk=int(key.split("-")[1]))
+    note = alert_events(ticket)[-1]
+    assert note == {"status": "closed_while_firing", "identities": [CPU.fingerprint]}
+    page = browser_as(people["duty"], "en").get(f"/tickets/{key}/").content.decode()
+    assert "opens a new ticket, linked to this one as a recurrence" in page
+
+
 def test_a_resolution_of_an_unknown_fault_is_ignored(sender: Sender) -> None:
     answer = sender.send(notification(DISK.alert(resolved=True)))
     assert answer["ignored"] == 1 and Ticket.objects.count() == 0

@@ -17,7 +17,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +29,7 @@ from django.db import connection
 from opsdesk.intake import services
 from opsdesk.intake.models import Alert, InboundMessage, InboundStatus
 from opsdesk.tickets.choices import Channel, Priority, Status
-from opsdesk.tickets.models import Ticket
+from opsdesk.tickets.models import Ticket, TimelineEvent
 from tests.intake.payloads import Fault, rfc3339
 
 BINARY_NAMES = ("prometheus-alertmanager", "alertmanager")
@@ -106,16 +106,19 @@ def db_lock(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> AbstractContex
     return lock
 
 
-@pytest.fixture
-def alertmanager(live_server: Any, db_lock: AbstractContextManager[Any],
-                 tmp_path: Path) -> Iterator[RunningAlertmanager]:
+@contextmanager
+def running_alertmanager(live_server: Any, db_lock: AbstractContextManager[Any], tmp_path: Path,
+                         *, group_by: list[str], webhook: dict[str, Any] | None = None,
+                         **options: Any) -> Iterator[RunningAlertmanager]:
+    """Alertmanager notifying an integration of ``options`` in groups of ``group_by``, its
+    webhook configured with ``webhook`` besides the address and the secret."""
     binary = find_alertmanager()
     _integration, secret = services.create_integration(name="alertmanager-e2e",
-                                                       kind="alertmanager")
+                                                       kind="alertmanager", options=options)
     config = tmp_path / "alertmanager.yml"
     config.write_text(json.dumps({  # YAML is a superset of JSON
         "route": {
-            "receiver": "opsdesk", "group_by": ["..."],
+            "receiver": "opsdesk", "group_by": group_by,
             # The smallest waits it accepts: the first notification at once, the resolution
             # at the next flush of its group, a second later.
             "group_wait": "0s", "group_interval": "1s", "repeat_interval": "1h",
@@ -124,6 +127,7 @@ def alertmanager(live_server: Any, db_lock: AbstractContextManager[Any],
             "url": f"{live_server.url}/api/v1/intake/alertmanager",
             "send_resolved": True,
             "http_config": {"authorization": {"credentials": secret}},
+            **(webhook or {}),
         }]}],
     }))
     port = free_port()
@@ -146,6 +150,13 @@ def alertmanager(live_server: Any, db_lock: AbstractContextManager[Any],
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture
+def alertmanager(live_server: Any, db_lock: AbstractContextManager[Any],
+                 tmp_path: Path) -> Iterator[RunningAlertmanager]:
+    with running_alertmanager(live_server, db_lock, tmp_path, group_by=["..."]) as running:
+        yield running
 
 
 def _wait_ready(running: RunningAlertmanager, process: subprocess.Popen[bytes]) -> None:
@@ -251,3 +262,30 @@ def test_alerts_through_the_real_alertmanager_become_tickets_and_resolve(
         assert Ticket.objects.count() == len(FAULTS)  # a resolution never opens a ticket
         assert InboundMessage.objects.filter(status=InboundStatus.PROCESSED).count() == len(
             FAULTS) + len(resolved)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_real_group_over_max_alerts_is_one_ticket_with_its_alerts_and_the_truncation(
+    live_server: Any, db_lock: AbstractContextManager[Any], tmp_path: Path,
+) -> None:
+    """Grouped by rule, tracked by group key, cut by max_alerts: the ticket keeps the alerts
+    Alertmanager sent, says how many it left out, and rises to the most severe one."""
+    rack = [Fault(alertname="DiskWillFillIn4Hours", instance=f"10.0.7.{host}:9100",
+                  severity="critical" if host == 12 else "warning", starts_at=STARTED)
+            for host in range(10, 15)]
+    with running_alertmanager(live_server, db_lock, tmp_path, group_by=["alertname"],
+                              webhook={"max_alerts": 3}, dedupe_by="group_key") as running:
+        running.post_alerts([_as_posted(f) for f in rack])
+        alert = running.wait_for("the group's ticket", lambda: Alert.objects.first())
+        with running.db_lock:
+            message = InboundMessage.objects.get()
+            assert message.status == InboundStatus.PROCESSED
+            assert message.result["truncated"] == 2
+            members = list(alert.members.all())
+            assert len(members) == 3
+            assert {m.fingerprint for m in members} <= {f.fingerprint for f in rack}
+            events = [e.data for e in TimelineEvent.objects.filter(ticket=alert.ticket,
+                                                                   kind="alert")]
+            assert [e["status"] for e in events] == ["firing", "truncated"]
+            assert events[1]["truncated"] == 2
+            assert Ticket.objects.count() == 1

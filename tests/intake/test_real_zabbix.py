@@ -1,6 +1,7 @@
 """A real Zabbix 6.0 server (Debian's zabbix-server-pgsql) runs opsdesk's media type: a trigger
 fires, is acknowledged with a comment, and recovers; its action's problem, update and recovery
-operations reach the test server through the shipped script, and the ticket follows.
+operations reach the test server through the shipped script, and the ticket follows: the
+acknowledgement keeps the recovery from closing the ticket, so it stays open.
 
 Zabbix gets its own PostgreSQL database (the schema it ships, its base rows, and what the
 frontend's import and forms would write: the media type from the YAML, a host with a trapper
@@ -261,7 +262,14 @@ def test_a_real_zabbix_problem_is_acknowledged_and_recovers(zabbix: RunningZabbi
         ticket.refresh_from_db()
         updated = TimelineEvent.objects.filter(ticket=ticket, kind="alert",
                                                data__status="updated").get()
-        assert Ticket.objects.count() == 1 and ticket.status == Status.CLOSED
+        resolved = TimelineEvent.objects.filter(ticket=ticket, kind="alert",
+                                                data__status="resolved").get()
+        alert = Alert.objects.get()
+        # Acknowledged in Zabbix: someone responded, so the recovery is recorded and the
+        # ticket stays for the engineer to verify and close.
+        assert Ticket.objects.count() == 1 and ticket.status == Status.NEW
     assert updated.data["message"] == "已回滚到 v2.3.1"
     assert updated.data["user"].startswith("Li Lei")
-    assert updated.data["action"].startswith("acknowledged")
+    assert updated.data["action"] == "acknowledged and commented"
+    assert updated.data["acknowledged"] is True and resolved.data["acknowledged"] is True
+    assert alert.acknowledged_by.startswith("Li Lei") and not alert.firing

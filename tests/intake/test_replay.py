@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from opsdesk.intake import services
+from opsdesk.intake import alerts, services
 from opsdesk.intake.errors import NotReplayable, PayloadRejected
 from opsdesk.intake.models import Alert, InboundMessage, InboundStatus, Integration
 from opsdesk.tickets.models import Ticket
 from tests.intake.conftest import Sender
-from tests.intake.payloads import CPU, DISK, notification
+from tests.intake.payloads import CPU, DISK, Fault, notification
 
 CHANGELIST = "/admin/intake/inboundmessage/"
 
@@ -79,7 +79,7 @@ def test_a_message_that_failed_on_a_bug_is_kept_and_replayed_after_the_fix(
         body=sender_body(notification(CPU.alert())),
     )
     with monkeypatch.context() as patch:
-        patch.setattr(services, "receive_alerts", broken)
+        patch.setattr(alerts, "receive_alerts", broken)
         with pytest.raises(RuntimeError):
             services.process(message=message)
     message.refresh_from_db()
@@ -148,3 +148,41 @@ def test_the_admin_refuses_options_with_a_typo(admin_client: Client, db: None) -
     text = response.content.decode()
     assert "dedupe_by" in text and "severity_priority" in text
     assert not Integration.objects.exists()
+
+
+def test_the_admin_shows_a_partly_rejected_notification_and_replays_only_its_refused_alerts(
+    sender: Sender, admin_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from opsdesk.intake import alertmanager
+
+    admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    real = alertmanager._notice
+
+    def refusing_disk(index: int, alert: Any, *args: Any, **kwargs: Any) -> Any:
+        if alert["fingerprint"] == DISK.fingerprint:
+            raise PayloadRejected("simulated bug")
+        return real(index, alert, *args, **kwargs)
+
+    monkeypatch.setattr(alertmanager, "_notice", refusing_disk)
+    sender.send(notification(CPU.alert(), DISK.alert()))
+    monkeypatch.setattr(alertmanager, "_notice", real)
+    message_id = InboundMessage.objects.get().pk
+    listing = admin_client.get(f"{CHANGELIST}?status__exact=partly_rejected").content.decode()
+    assert "Partly rejected" in listing and "simulated bug" in listing
+
+    admin_client.post(CHANGELIST, {"action": "replay", "_selected_action": [message_id]})
+
+    assert InboundMessage.objects.get(pk=message_id).status == InboundStatus.PROCESSED
+    assert Ticket.objects.count() == 2
+    assert list(Alert.objects.values_list("occurrences", flat=True)) == [1, 1]
+
+
+def test_the_admin_shows_the_alerts_of_a_group(
+    make_sender: Callable[..., Sender], admin_client: Client
+) -> None:
+    sender = make_sender(dedupe_by="group_key")
+    node_b = Fault(instance="10.0.3.99:9100")
+    sender.send(notification(CPU.alert(), node_b.alert(), group_by=("alertname",)))
+    page = admin_client.get(f"/admin/intake/alert/{Alert.objects.get().pk}/change/")
+    assert page.status_code == 200
+    assert CPU.fingerprint in page.content.decode() and node_b.fingerprint in page.content.decode()

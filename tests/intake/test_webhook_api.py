@@ -211,10 +211,14 @@ def _json(payload: Any) -> bytes:
     (_json({"ticket": {"id": 1}}), "'ticket.subject' (mapped to the title)"),
     (_json(report(priority="P9")), "priority 'P9' (from 'ticket.priority')"),
     (_json(report(created_at="昨天上午")), "occurred_at '昨天上午'"),
+    (_json(report(created_at="9999-12-31T23:59:59-23:00")),
+     "occurred_at '9999-12-31T23:59:59-23:00' (from 'ticket.created_at') is outside the years"),
+    (_json(report(created_at="1970-01-01T00:00:00Z")), "outside the years 2000 to 2099"),
+    (_json(report(created_at="2099-06-01T00:00:00+08:00")), "is in the future"),
     (_json(report(subject={"zh": "无法登录"})), "'ticket.subject' holds an object"),
     (_json({**report(), "ticket": {**report()["ticket"], "id": None}}), "No idempotency key"),
-], ids=["truncated", "array", "no-title", "unmapped-priority", "bad-time", "object-title",
-        "no-key"])
+], ids=["truncated", "array", "no-title", "unmapped-priority", "bad-time", "year-9999",
+        "year-1970", "future", "object-title", "no-key"])
 def test_a_payload_that_cannot_be_used_is_answered_422_and_kept(
     kf: Sender, raw: bytes, named: str
 ) -> None:

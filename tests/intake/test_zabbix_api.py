@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.test import Client
 
 from opsdesk.accounts.models import Module, User
 from opsdesk.intake import services
@@ -239,3 +240,70 @@ def test_replay_after_mapping_the_unknown_severity_creates_the_ticket_once(
     assert ticket_of("40213").priority == Priority.URGENT
     zabbix.send({**problem(), "severity": "Critical", "nseverity": ""})  # Zabbix retried
     assert Ticket.objects.count() == 1
+
+
+def test_an_acknowledgement_in_zabbix_is_a_response_the_recovery_leaves_open(
+    zabbix: Sender, api: dict[str, Api], people: dict[str, User]
+) -> None:
+    key = zabbix.send(problem())["ticket"]
+    zabbix.send(update(action="acknowledged and commented", message="DBA 已介入，正在切换从库",
+                       update_at=str(int(STARTED.timestamp()) + 300)))
+
+    answer = zabbix.send(recovery())
+
+    assert answer["resolved"] == [key] and answer["closed"] == []
+    ticket = ticket_of("40213")
+    assert ticket.status not in (Status.CLOSED, Status.ARCHIVED)
+    alert = Alert.objects.get()
+    assert alert.acknowledged_by == "Li Lei (李雷)"
+    assert alert.acknowledged_at == STARTED + timedelta(minutes=5)
+    timeline = [e["data"] for e in api["duty"].timeline(key) if e["kind"] == "alert"]
+    assert [e["status"] for e in timeline] == ["firing", "updated", "resolved"]
+    assert timeline[1]["acknowledged"] is True and timeline[1]["message"].startswith("DBA")
+    assert timeline[2]["acknowledged"] is True
+    # The engineer verifies and closes it; the page says who acknowledged it in Zabbix.
+    client = Client()
+    client.force_login(people["duty"])
+    page = client.get(f"/tickets/{key}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Acknowledged at the source" in page and "DBA 已介入" in page
+
+
+def test_withdrawing_the_acknowledgement_lets_the_recovery_close_it(zabbix: Sender) -> None:
+    key = zabbix.send(problem())["ticket"]
+    zabbix.send(update(action="acknowledged"))
+    zabbix.send(update(action="unacknowledged and commented", message="误确认"))
+    assert Alert.objects.get().acknowledged_at is None
+    assert zabbix.send(recovery())["closed"] == [key]
+
+
+def test_a_comment_alone_is_not_an_acknowledgement(zabbix: Sender) -> None:
+    key = zabbix.send(problem())["ticket"]
+    zabbix.send(update(action="commented", message="看一下"))
+    assert zabbix.send(recovery())["closed"] == [key]
+
+
+def test_a_recovery_of_a_problem_zabbix_says_was_acknowledged_leaves_it_open(
+    zabbix: Sender
+) -> None:
+    """An action without an update operation: only the recovery's {EVENT.ACK.STATUS} says."""
+    key = zabbix.send(problem())["ticket"]
+    answer = zabbix.send(recovery(acknowledged="Yes"))
+    assert answer["resolved"] == [key] and answer["closed"] == []
+    assert Alert.objects.get().acknowledged_at is not None
+
+
+@pytest.mark.parametrize(("started_at", "why"), [
+    ("253402300799", "outside the years 2000 to 2099"),
+    ("4102444800", "outside the years 2000 to 2099"),
+    ("946684799", "outside the years 2000 to 2099"),
+    (str(int(NOW.timestamp()) + 3 * 86400), "in the future"),
+], ids=["year-9999", "year-2100", "year-1999", "three-days-ahead"])
+@time_machine.travel(NOW, tick=False)
+def test_an_unusable_event_time_is_replaced_by_the_arrival_time_and_noted(
+    zabbix: Sender, started_at: str, why: str
+) -> None:
+    answer = zabbix.send(problem(started_at=started_at))
+    assert answer["notes"] == [
+        f"started_at '{started_at}' is {why}; the arrival time stands in."]
+    ticket = ticket_of("40213")
+    assert ticket.alert_at == NOW and ticket.occurred_at is None

@@ -212,3 +212,19 @@ def test_other_event_sources_are_refused_by_the_script(zabbix_server: ZabbixServ
     outcome = zabbix_server.notify({**PROBLEM, "{EVENT.SOURCE}": "1"})
     assert "trigger events only" in outcome["error"]
     assert InboundMessage.objects.count() == 0
+
+
+@live
+def test_an_acknowledged_problem_recovers_without_closing_its_ticket(
+    zabbix_server: ZabbixServer
+) -> None:
+    """The recovery's {EVENT.ACK.STATUS} reaches opsdesk: an action without an update
+    operation still keeps the ticket of a problem someone acknowledged in Zabbix."""
+    assert "error" not in zabbix_server.notify({**PROBLEM, "{EVENT.ACK.STATUS}": "No"})
+    assert "error" not in zabbix_server.notify({**RECOVERY, "{EVENT.ACK.STATUS}": "Yes"})
+
+    ticket = Ticket.objects.get()
+    assert ticket.status == Status.NEW
+    newest = InboundMessage.objects.order_by("pk").last()
+    assert newest is not None and json.loads(bytes(newest.body))["acknowledged"] == "Yes"
+    assert Alert.objects.get().acknowledged_at is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from opsdesk.intake.mail.models import MailMessage
 from opsdesk.intake.mail.parsing import parse
@@ -28,8 +29,11 @@ def preview(raw: bytes) -> str:
     except Exception as error:  # the page must open whatever the message holds
         return f"({type(error).__name__}: {error})\n\n" + raw.decode("utf-8", errors="replace")
     files = ", ".join(f"{a.name} ({len(a.content)} B)" for a in mail.attachments)
+    date = f"Date: {mail.date_header}"
+    if mail.sent_at is None:
+        date += " " + _("(not a usable time: the arrival time stands for it)")
     lines = [f"From: {mail.sender_name} <{mail.sender_email}>", f"Subject: {mail.subject}",
-             f"Message-ID: {mail.message_id}"]
+             date, f"Message-ID: {mail.message_id}"]
     if files:
         lines.append(f"Files: {files}")
     return "\n".join(lines) + "\n\n" + mail.text

@@ -4,10 +4,13 @@ dozen at a time, by one process or several.
 
 With several worker processes, the messages of one conversation all go to the same worker, in
 their order in the folder: a reply is never used before the message that opened its ticket.
+A message over OPSDESK_MAIL_MAX_BYTES is quarantined with its head (never read whole) and the
+import goes on.
 """
 
 from __future__ import annotations
 
+import io
 import mailbox
 import multiprocessing
 import queue
@@ -15,20 +18,31 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from email import policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from django.conf import settings
 from django.db import connections
 
 from opsdesk.intake.mail import services as mail
 
 MESSAGE_ID = re.compile(rb"<[^<>\s]+>")
-END = b""  # tells a worker there is nothing more
+END = None  # tells a worker there is nothing more (an empty file is a message, b"")
 
 
-def messages_in(path: Path) -> Iterator[bytes]:
+@dataclass(frozen=True)
+class Oversized:
+    """A message over OPSDESK_MAIL_MAX_BYTES: its size, its first bytes, and where it is."""
+
+    size: int
+    head: bytes
+    where: str
+
+
+def messages_in(path: Path) -> Iterator[bytes | Oversized]:
     """The raw messages under ``path``: each regular file of a folder tree in name order
     (Maildir's cur/ and new/ included; hidden files and Maildir's tmp/, where messages are
     still being written, left out), or each message of an mbox file."""
@@ -37,19 +51,44 @@ def messages_in(path: Path) -> Iterator[bytes]:
                  and not any(part.startswith(".") or part == "tmp"
                              for part in p.relative_to(path).parts))
         for file in sorted(files):
-            yield file.read_bytes()
+            with file.open("rb") as stream:
+                yield _read(stream, where=str(file))
         return
     box = mailbox.mbox(path, create=False)
     try:
-        for key in box.iterkeys():
-            yield box.get_bytes(key)
+        for number, key in enumerate(box.iterkeys(), start=1):
+            message = box.get_file(key)  # a window on the mbox file: nothing read yet
+            try:
+                yield _read(message, where=f"{path} #{number}")
+            finally:
+                message.close()
     finally:
         box.close()
 
 
-def conversation_of(raw: bytes) -> bytes:
-    """The Message-ID that started the conversation ``raw`` belongs to (the first of its
+class _Stream(Protocol):
+    """A message's bytes: an open file, or the window on one message of an mbox file."""
+
+    def read(self, size: int | None = ..., /) -> bytes: ...
+    def seek(self, offset: int, whence: int = ..., /) -> object: ...
+    def tell(self) -> int: ...
+
+
+def _read(stream: _Stream, *, where: str) -> bytes | Oversized:
+    """The message on ``stream``; only its head when it is over the limit (its size is known
+    before anything is read)."""
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(0)
+    if size > settings.OPSDESK_MAIL_MAX_BYTES:
+        return Oversized(size=size, head=stream.read(mail.HEAD_BYTES), where=where)
+    return stream.read()
+
+
+def conversation_of(item: bytes | Oversized) -> bytes:
+    """The Message-ID that started the conversation a message belongs to (the first of its
     References, else what it replies to, else its own), or its bytes' checksum."""
+    raw = item.head if isinstance(item, Oversized) else item
     headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
     for name in ("References", "In-Reply-To", "Message-ID"):
         found = MESSAGE_ID.findall(str(headers.get(name, "")).encode("utf-8", "surrogateescape"))
@@ -68,10 +107,15 @@ def import_paths(paths: Iterable[str], *, source: str, chunk: int = 50,
     return _receive_in_parallel(raws, source=source, chunk=chunk, jobs=jobs)
 
 
-def _receive_all(raws: Iterable[bytes], *, source: str, chunk: int) -> Counter[str]:
+def _receive_all(raws: Iterable[bytes | Oversized], *, source: str,
+                 chunk: int) -> Counter[str]:
     counts: Counter[str] = Counter()
     pending: list[bytes] = []
     for raw in raws:
+        if isinstance(raw, Oversized):
+            counts[mail.quarantine_oversized(size=raw.size, head=raw.head,
+                                             source=f"{source} {raw.where}").status] += 1
+            continue
         pending.append(raw)
         if len(pending) >= chunk:
             counts.update(d.status for d in mail.receive_many(pending, source=source))
@@ -81,8 +125,8 @@ def _receive_all(raws: Iterable[bytes], *, source: str, chunk: int) -> Counter[s
     return counts
 
 
-def _from_queue(inbox: Any) -> Iterator[bytes]:
-    while (raw := inbox.get()) != END:
+def _from_queue(inbox: Any) -> Iterator[bytes | Oversized]:
+    while (raw := inbox.get()) is not END:
         yield raw
 
 
@@ -92,7 +136,7 @@ def _work(inbox: Any, outbox: Any, source: str, chunk: int) -> None:
     outbox.put(dict(counts))
 
 
-def _receive_in_parallel(raws: Iterable[bytes], *, source: str, chunk: int,
+def _receive_in_parallel(raws: Iterable[bytes | Oversized], *, source: str, chunk: int,
                          jobs: int) -> Counter[str]:
     context = multiprocessing.get_context("fork")
     connections.close_all()  # each worker opens its own
@@ -123,7 +167,7 @@ def _check(workers: list[Any]) -> None:
                            "committed is kept: run the import again to finish it")
 
 
-def _put(inbox: Any, raw: bytes, workers: list[Any]) -> None:
+def _put(inbox: Any, raw: bytes | Oversized | None, workers: list[Any]) -> None:
     while True:
         try:
             inbox.put(raw, timeout=1)

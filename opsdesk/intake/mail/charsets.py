@@ -4,7 +4,9 @@ Outlook labels GBK text (even GB18030 four-byte characters) ``gb2312``; Taiwanes
 CP950 text ``big5``; a body labelled ``utf-8`` may be GBK; old clients send 8-bit headers with no
 label at all. So a label names a family, decoded with its superset, and when the label is
 missing or wrong the candidates (UTF-8, GB18030, Big5) are compared by how plausible their text
-is. Nothing here raises: undecodable bytes end as U+FFFD, never as a failed message.
+is. Nothing here raises: bytes no charset reads end as U+FFFD in a body, as ``\\xff`` escapes
+in a header, and an encoded-word no charset reads stays as it was written; never a failed
+message.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import binascii
 import codecs
 import quopri
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 # Labels mail clients write that Python does not know, and the codec they mean.
@@ -39,18 +42,25 @@ def codecs_for(label: str | None) -> tuple[str, ...]:
     label = label.strip().strip('"').lower()
     label = ALIASES.get(label, label)
     try:
-        name = codecs.lookup(label).name
-    except LookupError:
+        found = codecs.lookup(label)
+    except (LookupError, UnicodeError):
         return ()
+    if not getattr(found, "_is_text_encoding", True):  # rot13, base64, zlib: not charsets
+        return ()
+    name = found.name
     # "latin-1" in mail is nearly always a client's default, not a choice: UTF-8 first.
     return SUPERSETS.get(name, (name,))
 
 
 def _strict(data: bytes, codec: str) -> str | None:
+    """``data`` read wholly by ``codec``, as text (no lone surrogate, which unicode_escape
+    can produce and no database stores), or None."""
     try:
-        return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
+        text = data.decode(codec)
+        text.encode("utf-8")
+    except (UnicodeError, LookupError, ValueError):  # idna and punycode raise their own
         return None
+    return text
 
 
 # Where a family's common Han characters are: GB2312 level 1 (lead bytes B0–D7) and Big5
@@ -85,14 +95,13 @@ def _score(text: str, codec: str) -> int:
     return sum(_implausibility(char, family) for char in text if ord(char) >= 0x80)
 
 
-def decode_bytes(data: bytes, declared: str | None = None) -> str:
-    """``data`` as text. A declared GB or Big5 charset is trusted when its superset decodes
-    the bytes; a declared UTF-8 when the bytes are valid UTF-8; otherwise the most plausible
-    of UTF-8, GB18030 and Big5."""
+def decode_text(data: bytes, declared: str | None = None) -> str | None:
+    """``data`` as text, or None when no candidate charset reads all of it. A declared GB or
+    Big5 charset is trusted when its superset decodes the bytes; a declared UTF-8 when the
+    bytes are valid UTF-8; otherwise the most plausible of UTF-8, GB18030 and Big5."""
     if data.isascii():
         return data.decode("ascii")
-    declared_codecs = codecs_for(declared)
-    for codec in declared_codecs:
+    for codec in codecs_for(declared):
         text = _strict(data, codec)
         if text is not None:
             return text
@@ -101,25 +110,71 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         text = _strict(data, codec)
         if text is not None:
             candidates.append((_score(text, codec), order, text))
-    if candidates:
-        return min(candidates)[2]
-    fallback = declared_codecs[0] if declared_codecs else "gb18030"
-    return data.decode(fallback, errors="replace")
+    return min(candidates)[2] if candidates else None
+
+
+def decode_bytes(data: bytes, declared: str | None = None, *, errors: str = "replace") -> str:
+    """``data`` as text (see decode_text); bytes no charset reads wholly are read by the one
+    that reads the most of them (the declared one first), the rest replaced by ``errors``."""
+    text = decode_text(data, declared)
+    if text is not None:
+        return text
+    candidates = []
+    for order, codec in enumerate((*codecs_for(declared), *DETECTION_ORDER)):
+        try:
+            read = data.decode(codec, errors="replace")
+        except (UnicodeError, LookupError, ValueError):
+            continue
+        # Plausibility only breaks ties, judged on the start: a large binary part read as text
+        # must not cost a Python loop over every character of every candidate.
+        candidates.append((read.count("\ufffd"), _score(read[:4096], codec), order, codec))
+    codec = min(candidates)[3] if candidates else "utf-8"
+    return data.decode(codec, errors=errors)
 
 
 ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
-BETWEEN_WORDS = re.compile(r"\s+")
 
 
-def _word_bytes(encoding: str, text: str) -> bytes:
-    if encoding.lower() == "b":
-        text = text.rstrip("=")
-        try:
-            return base64.b64decode(text + "=" * (-len(text) % 4))
+@dataclass(frozen=True)
+class _Word:
+    written: str  # the encoded-word as it appears in the header
+    charset: str
+    data: bytes | None  # None when its base64 is broken
+
+    def continues(self, run: list[_Word]) -> bool:
+        """Whether this word's bytes continue ``run``'s: clients split a multibyte character
+        between words, even between labels of one family (gb2312 then GBK)."""
+        last = run[-1]
+        return (self.data is not None and last.data is not None
+                and (last.charset.lower() == self.charset.lower()
+                     or codecs_for(last.charset) == codecs_for(self.charset) != ()))
+
+
+def _word(match: re.Match[str]) -> _Word:
+    charset, encoding, text = match.group(1).split("*", 1)[0], match.group(2), match.group(3)
+    data: bytes | None
+    if encoding.lower() == "q":
+        data = quopri.decodestring(text.replace("_", " ").encode("ascii", "surrogateescape"),
+                                   header=True)
+    else:
+        unpadded = text.rstrip("=")  # clients drop or double the padding; anything else is
+        try:                          # not base64, and is kept as written
+            data = base64.b64decode(unpadded + "=" * (-len(unpadded) % 4), validate=True)
         except (binascii.Error, ValueError):
-            return text.encode("ascii", "surrogateescape")
-    return quopri.decodestring(text.replace("_", " ").encode("ascii", "surrogateescape"),
-                               header=True)
+            data = None
+    return _Word(match.group(0), charset, data)
+
+
+def _run_text(run: list[_Word]) -> str:
+    """Adjacent words decoded together; when no charset reads them, each alone, and a word no
+    charset reads stays as it was written (a replacement character would hide what was sent)."""
+    if all(word.data is not None for word in run):
+        text = decode_text(b"".join(word.data or b"" for word in run), run[0].charset)
+        if text is not None:
+            return text
+    if len(run) > 1:
+        return "".join(_run_text([word]) for word in run)
+    return _unencoded(run[0].written)
 
 
 def _raw(text: str) -> bytes:
@@ -127,30 +182,31 @@ def _raw(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
+def _unencoded(text: str) -> str:
+    """Header text outside encoded-words: 8-bit bytes read by the most plausible charset, and
+    bytes none reads as ``\\xff`` escapes."""
+    return decode_bytes(_raw(text), errors="backslashreplace")
+
+
 def decode_header(value: str) -> str:
-    """A header's text: RFC 2047 encoded-words (consecutive words of one charset joined before
-    decoding, as clients split multibyte characters between them) and raw 8-bit text, unfolded."""
+    """A header's text: RFC 2047 encoded-words (consecutive words of one charset family joined
+    before decoding, as clients split multibyte characters between them; the space between
+    words dropped) and raw 8-bit text, unfolded."""
     value = re.sub(r"\r?\n[ \t]", " ", value)
     pieces: list[str] = []
-    pending: tuple[str, bytearray] | None = None
+    run: list[_Word] = []
     position = 0
     for match in ENCODED_WORD.finditer(value):
         between = value[position:match.start()]
-        if pending is not None and not BETWEEN_WORDS.fullmatch(between) and between:
-            pieces.append(decode_bytes(bytes(pending[1]), pending[0]))
-            pending = None
-        if pending is None and between:
-            pieces.append(decode_bytes(_raw(between)))
-        charset = match.group(1).split("*", 1)[0]
-        data = _word_bytes(match.group(2), match.group(3))
-        if pending is not None and pending[0].lower() != charset.lower():
-            pieces.append(decode_bytes(bytes(pending[1]), pending[0]))
-            pending = None
-        if pending is None:
-            pending = (charset, bytearray())
-        pending[1].extend(data)
+        word = _word(match)
+        if run and (between.strip() or not word.continues(run)):
+            pieces.append(_run_text(run))
+            run = []
+        if between.strip() or (between and position == 0):
+            pieces.append(_unencoded(between))
+        run.append(word)
         position = match.end()
-    if pending is not None:
-        pieces.append(decode_bytes(bytes(pending[1]), pending[0]))
-    pieces.append(decode_bytes(_raw(value[position:])))
+    if run:
+        pieces.append(_run_text(run))
+    pieces.append(_unencoded(value[position:]))
     return "".join(pieces).strip()

@@ -17,7 +17,8 @@ class MailOutcome(models.TextChoices):
 
 
 class MailMessage(models.Model):
-    inbound = models.ForeignKey("intake.InboundMessage", on_delete=models.PROTECT,
+    inbound = models.ForeignKey("intake.InboundMessage", verbose_name=_("inbound message"),
+                                on_delete=models.PROTECT,
                                 related_name="mails")
     identity = models.CharField(
         _("identity"), max_length=255, unique=True,
@@ -27,9 +28,11 @@ class MailMessage(models.Model):
     sender = models.CharField(_("sender"), max_length=255, blank=True)
     subject = models.CharField(_("subject"), max_length=255, blank=True)
     outcome = models.CharField(_("outcome"), max_length=20, choices=MailOutcome.choices)
-    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, null=True, blank=True,
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT,
+                               null=True, blank=True,
                                related_name="+")
-    comment = models.ForeignKey(Comment, on_delete=models.PROTECT, null=True, blank=True,
+    comment = models.ForeignKey(Comment, verbose_name=_("comment"), on_delete=models.PROTECT,
+                                null=True, blank=True,
                                 related_name="+")
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
 

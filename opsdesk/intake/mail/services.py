@@ -18,7 +18,7 @@ from opsdesk.accounts.models import User
 from opsdesk.accounts.selectors import get_user_by_email
 from opsdesk.intake.errors import MailQuarantined
 from opsdesk.intake.mail.models import MailMessage, MailOutcome
-from opsdesk.intake.mail.parsing import MailAttachment, ParsedMail, parse
+from opsdesk.intake.mail.parsing import MailAttachment, ParsedMail, parse, storable_text
 from opsdesk.intake.mail.replies import answered_ticket_number, reply_text, strip_prefixes
 from opsdesk.intake.models import InboundMessage, InboundStatus
 from opsdesk.tickets import selectors as ticket_selectors
@@ -26,12 +26,15 @@ from opsdesk.tickets import services as tickets
 from opsdesk.tickets.choices import Channel, Impact, Urgency
 from opsdesk.tickets.dispatch import dispatch
 from opsdesk.tickets.errors import AttachmentTooLarge, DomainError
+from opsdesk.tickets.fields import LONG_TEXT_MAX
 from opsdesk.tickets.models import Comment, Ticket, TimelineEvent
 
 log = logging.getLogger(__name__)
 
 CHANNEL = Channel.EMAIL
 CONTENT_TYPE = "message/rfc822"
+# What is kept of a message over OPSDESK_MAIL_MAX_BYTES: enough to see who sent what.
+HEAD_BYTES = 65536
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ def _receive_one(message: InboundMessage, mail: ParsedMail | None,
         return {"quarantined": error.message}
     except Exception as error:  # recorded on the message as failed; kept for replay
         log.exception("mail intake: message #%s failed", message.pk)
-        return {"failed": f"{type(error).__name__}: {error}"}
+        return {"failed": _described(error)}
 
 
 @dataclass
@@ -102,6 +105,7 @@ class _NewProblem:
     record: MailMessage
     mail: ParsedMail
     spec: dict[str, Any]
+    files: list[MailAttachment]
 
 
 class NewTickets:
@@ -143,9 +147,9 @@ def _opened(problem: _NewProblem, ticket: Ticket) -> dict[str, Any]:
     record = problem.record
     record.ticket = ticket
     record.save(update_fields=["ticket"])
-    skipped = _attach(ticket, problem.mail.attachments, ticket.submitter, comment=None)
-    result = {"ticket": ticket.key, "attachments": len(problem.mail.attachments) - len(skipped),
-              "skipped_attachments": skipped}
+    skipped = _attach(ticket, problem.files, ticket.submitter, comment=None)
+    result = {"ticket": ticket.key, "attachments": len(problem.files) - len(skipped),
+              "skipped_attachments": skipped, "sent_at": _sent_at(problem.mail, problem.message)}
     problem.message.finish(InboundStatus.PROCESSED, result=result)
     return result
 
@@ -157,8 +161,15 @@ def _open_alone(problem: _NewProblem) -> dict[str, Any]:
     except Exception as error:
         log.exception("mail intake: message #%s failed", problem.message.pk)
         problem.record.delete()  # unclaimed again, as if never used: a replay opens it
-        problem.message.finish(InboundStatus.FAILED, error=f"{type(error).__name__}: {error}")
-        return {"failed": f"{type(error).__name__}: {error}"}
+        problem.message.finish(InboundStatus.FAILED, error=_described(error))
+        return {"failed": _described(error)}
+
+
+def _described(error: BaseException) -> str:
+    """An error as an administrator reads it on the message: short, without the control
+    characters (NUL) or undecoded bytes a message's content may have put in it, which a
+    database cannot store as text."""
+    return storable_text(f"{type(error).__name__}: {error}"[:2000])
 
 
 def _parse_or_none(raw: bytes) -> ParsedMail | None:
@@ -168,9 +179,21 @@ def _parse_or_none(raw: bytes) -> ParsedMail | None:
         return None
 
 
+def _readable(message: InboundMessage) -> ParsedMail:
+    """The stored message, parsed; one the parser cannot read at all is quarantined with the
+    parser's error (kept for replay once the parser has learnt to read it)."""
+    try:
+        return parse(bytes(message.body))
+    except Exception as error:
+        log.warning("mail intake: message #%s cannot be parsed", message.pk, exc_info=True)
+        raise MailQuarantined(_("The message cannot be read: %(error)s")
+                              % {"error": _described(error)}) from error
+
+
 def quarantine_oversized(*, size: int, source: str, head: bytes) -> Delivered:
     """Record a message too large to take (its first bytes only), for an administrator to see;
     the whole message stays where it came from."""
+    source = storable_text(source)  # a file's path may hold bytes that are not UTF-8
     message = store(raw=head, source=source)
     problem = _("The message is %(size)d bytes, more than OPSDESK_MAIL_MAX_BYTES (%(limit)d); "
                 "only its first %(kept)d bytes are kept here, the whole message stays at "
@@ -198,7 +221,7 @@ def _process(message: InboundMessage, mail: ParsedMail | None,
     message.attempts += 1
     try:
         with transaction.atomic():
-            result = _use(mail or parse(bytes(message.body)), message, later)
+            result = _use(mail or _readable(message), message, later)
             if result is None:
                 return None
             message.finish(InboundStatus.PROCESSED, result=result)
@@ -207,7 +230,7 @@ def _process(message: InboundMessage, mail: ParsedMail | None,
         message.finish(InboundStatus.QUARANTINED, error=error.message)
         raise
     except Exception as error:
-        message.finish(InboundStatus.FAILED, error=f"{type(error).__name__}: {error}")
+        message.finish(InboundStatus.FAILED, error=_described(error))
         raise
     return result
 
@@ -228,7 +251,7 @@ def _use(mail: ParsedMail, message: InboundMessage,
     sender = get_user_by_email(mail.sender_email)
     number = answered_ticket_number(mail.subject, mail.references)
     if number is not None:
-        return _comment(mail, record, sender, number)
+        return _comment(mail, message, record, sender, number)
     problem = _new_problem(mail, message, record, sender)
     if later is None:
         return _opened(problem, tickets.create_ticket(by=None, **problem.spec))
@@ -248,6 +271,11 @@ def _claim(mail: ParsedMail, message: InboundMessage) -> MailMessage | None:
             )
     except IntegrityError:
         return None
+
+
+def _sent_at(mail: ParsedMail, message: InboundMessage) -> str:
+    """When the mail says it was sent (its Date, when usable), else when it arrived."""
+    return mail.sent_time(arrived=message.received_at).isoformat()
 
 
 def _sender_label(mail: ParsedMail) -> str:
@@ -271,14 +299,27 @@ def _new_problem(mail: ParsedMail, message: InboundMessage, record: MailMessage,
               "tickets by mail (OPSDESK_MAIL_ALLOWED_DOMAINS).") % {"sender": mail.sender_email}
         )
     title = strip_prefixes(mail.subject).strip() or _("(no subject)")
+    description, whole_text = _fitted(mail.text)
     spec = {
         "title": title[:200], "impact": Impact.FEW_USERS, "urgency": Urgency.NORMAL,
         "channel": CHANNEL, "submitter": sender,
         "submitter_name": ("" if sender else (mail.sender_name or mail.sender_email))[:100],
         "submitter_contact": ("" if sender else mail.sender_email)[:200],
-        "description": mail.text,
+        "description": description,
     }
-    return _NewProblem(message, record, mail, spec)
+    return _NewProblem(message, record, mail, spec, [*mail.attachments, *whole_text])
+
+
+def _fitted(text: str) -> tuple[str, list[MailAttachment]]:
+    """``text`` as a description or comment holds it (LONG_TEXT_MAX characters, what a page
+    can still show); a longer text is cut there, saying so, and kept whole as a file."""
+    if len(text.strip()) <= LONG_TEXT_MAX:
+        return text, []
+    name = _("mail-text.txt")
+    note = "\n\n" + _("(The mail's text is longer than this; all of it is in %(name)s.)"
+                      ) % {"name": name}
+    whole = MailAttachment(name=name, content_type="text/plain", content=text.encode())
+    return text.strip()[:LONG_TEXT_MAX - len(note)] + note, [whole]
 
 
 def _may_comment(sender: User | None, address: str, ticket: Ticket) -> bool:
@@ -289,8 +330,8 @@ def _may_comment(sender: User | None, address: str, ticket: Ticket) -> bool:
     return ticket.submitter_id is None and address == ticket.submitter_contact.strip().lower()
 
 
-def _comment(mail: ParsedMail, record: MailMessage, sender: User | None,
-             number: int) -> dict[str, Any]:
+def _comment(mail: ParsedMail, message: InboundMessage, record: MailMessage,
+             sender: User | None, number: int) -> dict[str, Any]:
     key = Ticket.key_of(number)
     ticket = (Ticket.objects.filter(pk=number)
               .only("pk", "submitter_id", "submitter_contact").first())
@@ -300,9 +341,10 @@ def _comment(mail: ParsedMail, record: MailMessage, sender: User | None,
             _("%(sender)s replied to %(key)s but is not its submitter, a staff member who can "
               "see it, its assignee or a collaborator.") % {"sender": mail.sender_email, "key": key}
         )
-    body = reply_text(mail.text)
+    body, whole_text = _fitted(reply_text(mail.text))
+    files = [*mail.attachments, *whole_text]
     if not body:
-        names = ", ".join(a.name for a in mail.attachments)
+        names = ", ".join(a.name for a in files)
         if not names:
             raise MailQuarantined(_("The reply to %s is empty.") % key)
         body = _("Files sent by mail: %s") % names
@@ -314,9 +356,10 @@ def _comment(mail: ParsedMail, record: MailMessage, sender: User | None,
                               ) from error
     record.outcome, record.ticket, record.comment = MailOutcome.COMMENT, ticket, comment
     record.save(update_fields=["outcome", "ticket", "comment"])
-    skipped = _attach(ticket, mail.attachments, sender, comment=comment)
+    skipped = _attach(ticket, files, sender, comment=comment)
     return {"ticket": key, "comment": comment.pk,
-            "attachments": len(mail.attachments) - len(skipped), "skipped_attachments": skipped}
+            "attachments": len(files) - len(skipped), "skipped_attachments": skipped,
+            "sent_at": _sent_at(mail, message)}
 
 
 def _attach(ticket: Ticket, files: Iterable[MailAttachment], sender: User | None,
@@ -331,11 +374,11 @@ def _attach(ticket: Ticket, files: Iterable[MailAttachment], sender: User | None
                 content=attachment.content, content_type=attachment.content_type,
                 comment=comment,
             )
-        except AttachmentTooLarge as error:
+        except AttachmentTooLarge:
             skipped.append(attachment.name)
             tickets.record_event(
                 ticket=ticket, kind=TimelineEvent.Kind.ATTACHMENT, actor=None,
                 data={"skipped": attachment.name, "size": len(attachment.content),
-                      "limit": settings.OPSDESK_ATTACHMENT_MAX_BYTES, "reason": error.message},
+                      "limit": settings.OPSDESK_ATTACHMENT_MAX_BYTES},
             )
     return skipped

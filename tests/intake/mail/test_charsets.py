@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import quopri
 
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from opsdesk.intake.mail.charsets import decode_bytes, decode_header
@@ -157,3 +157,31 @@ def test_quoted_printable_soft_breaks_inside_a_character() -> None:
     encoded = quopri.encodestring(text.encode("gbk"))  # lines of 76 split the bytes anywhere
     assert b"=\n" in encoded
     assert decode_bytes(quopri.decodestring(encoded), "gb2312") == text
+
+
+def test_a_stray_byte_spoils_one_character_not_the_charset() -> None:
+    text = "数据库连接失败，请处理"
+    assert decode_bytes(text.encode() + b"\xff" + text.encode()) == f"{text}\ufffd{text}"
+    mislabelled = text.encode("gbk") + b"\xff" + text.encode("gbk")
+    assert decode_bytes(mislabelled, "utf-8") == f"{text}\ufffd{text}"
+
+
+def test_unreadable_header_bytes_are_escaped_not_replaced() -> None:
+    raw = "告警 ".encode() + b"\xff" + " 磁盘".encode()
+    assert decode_header(raw.decode("ascii", "surrogateescape")) == "告警 \\xff 磁盘"
+
+
+HEADER_PIECES = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(["=?", "?=", "?B?", "?Q?", "?b?", "utf-8", "gb2312", "GBK", "big5", "rot13",
+                     "idna", "utf-7", "unicode_escape", "=5Cudc80", "x-unknown", "=FF", "=E6=95",
+                     "/w==", "5pWw", "yv2+", " ", "\r\n ", "\udcff", "\udce6\udc95"]),
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(HEADER_PIECES, max_size=16).map("".join))
+@example("=?unicode_escape?Q?=5Cudc80=FF?=")  # a "charset" that makes lone surrogates
+def test_any_header_decodes_to_storable_text(value: str) -> None:
+    decoded = decode_header(value)
+    decoded.encode("utf-8")  # no lone surrogate: every undecoded byte became visible text

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from opsdesk.intake.mail.parsing import parse
 from tests.intake.mail import corpus
 
 OPSDESK = str(Path(sys.executable).with_name("opsdesk"))
@@ -58,7 +59,7 @@ def test_refusals_tell_the_mail_server_why(data_dir: Path) -> None:
 
     assert (empty.returncode, too_large.returncode) == (65, 65)  # bounce, naming the problem
     assert "empty" in empty.stderr.lower() or "空" in empty.stderr
-    assert "100" in too_large.stderr
+    assert "0.1 KB" in too_large.stderr  # the limit in KB/MB, never bytes
     assert unreachable.returncode == 75, unreachable.stderr  # try again later
 
 
@@ -105,3 +106,57 @@ def test_parallel_batch_import_keeps_each_conversation_in_order(
             "WHERE c.body = '补充信息' AND t.title LIKE '问题 %'").fetchone()[0]
     assert tickets - tickets_before == 12
     assert threaded == 12  # every answer on its own problem's ticket, none a new ticket
+
+
+def test_batch_import_quarantines_an_oversized_message_by_its_head_and_goes_on(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    def large(subject: str) -> bytes:
+        return corpus.plain(sender="ops@corp.example", subject=subject, text="见附件",
+                            files={"dump.bin": bytes(range(256)) * 400}).raw
+
+    folder = tmp_path / "export"
+    folder.mkdir()
+    files = [corpus.foxmail_gbk().raw, large("巨大的附件一"), corpus.qq_gb18030().raw]
+    names = ["0.eml", os.fsdecode(b"1-\xff.eml"), "2.eml"]  # a name that is not UTF-8
+    for name, raw in zip(names, files, strict=True):
+        (folder / name).write_bytes(raw)
+    box = mailbox.mbox(tmp_path / "archive.mbox")
+    for raw in (corpus.netease_utf8_qp().raw, large("巨大的附件二"), corpus.big5_taiwan().raw):
+        box.add(raw)
+    box.close()
+
+    done = mailgate(data_dir, "--batch", str(folder), str(tmp_path / "archive.mbox"),
+                    OPSDESK_MAIL_MAX_BYTES="100000")
+
+    assert done.returncode == 0, done.stderr
+    assert "processed 4" in done.stdout and "quarantined 2" in done.stdout
+    with sqlite3.connect(data_dir / "opsdesk.sqlite3") as db:
+        kept = db.execute("SELECT body, error FROM intake_inboundmessage WHERE status = "
+                          "'quarantined' ORDER BY id DESC LIMIT 2").fetchall()
+    (from_mbox, mbox_error), (from_folder, folder_error) = kept
+    assert from_folder == files[1][:65536]
+    assert str(len(files[1])) in folder_error and "1-\\udcff.eml" in folder_error
+    assert len(from_mbox) == 65536 and parse(from_mbox).subject == "巨大的附件二"
+    assert "archive.mbox #2" in mbox_error and "100000" in mbox_error
+
+
+def test_an_empty_file_in_a_parallel_import_is_one_more_message(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "with-empty"
+    folder.mkdir()
+    (folder / "000.eml").write_bytes(b"")  # the worker that gets it must not take it as the end
+    for number in range(1, 11):
+        problem = corpus.plain(sender="lisi@corp.example", subject=f"空文件之后 {number}",
+                               text="内容", message_id=f"<after-empty-{number}@corp.example>")
+        (folder / f"{number:03d}.eml").write_bytes(problem.raw)
+
+    done = mailgate(data_dir, "--batch", str(folder), "--jobs", "2")
+
+    assert done.returncode == 0, done.stderr
+    assert "11 " in done.stdout and "processed 10" in done.stdout, done.stdout
+    with sqlite3.connect(data_dir / "opsdesk.sqlite3") as db:
+        opened = db.execute("SELECT count(*) FROM tickets_ticket WHERE title LIKE '空文件之后 %'"
+                            ).fetchone()[0]
+    assert opened == 10

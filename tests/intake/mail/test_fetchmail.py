@@ -26,10 +26,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from opsdesk.intake.mail import imap
-from opsdesk.intake.models import InboundStatus, MailMessage
+from opsdesk.intake.mail import services as mail
+from opsdesk.intake.models import InboundMessage, InboundStatus, MailMessage
 from opsdesk.runtime.periodic import default_jobs
 from opsdesk.tickets.models import Ticket
-from tests.intake.mail import corpus
+from tests.intake.mail import corpus, hostile
 
 PASSWORD = "imap-secret-8d1f"
 
@@ -251,6 +252,74 @@ def test_a_crash_between_commit_and_mark_loses_and_duplicates_nothing(
     assert dovecot.unseen(account) == 0
     statuses = list(MailMessage.objects.values_list("inbound__status", flat=True))
     assert statuses == [InboundStatus.PROCESSED]  # one record; the refetch was a duplicate
+
+
+@pytest.mark.django_db
+def test_a_broken_message_between_good_ones_never_stops_the_poll(
+    dovecot: Dovecot, configure: Any
+) -> None:
+    account = dovecot.account()
+    configure(account)
+    first, last = corpus.outlook_gbk(), corpus.big5_taiwan()
+    unsplit, bomb = hostile.multipart_without_boundary(), hostile.parser_bomb()
+    dovecot.append(account, first.raw, unsplit.raw, bomb.raw, last.raw)
+
+    assert "4 messages" in fetchmail()
+
+    descriptions = dict(Ticket.objects.values_list("title", "description"))
+    assert descriptions == {first.subject: first.text, unsplit.subject: unsplit.text,
+                            last.subject: last.text}
+    quarantined = InboundMessage.objects.get(status=InboundStatus.QUARANTINED)
+    assert bytes(quarantined.body) == bomb.raw and "RecursionError" in quarantined.error
+    assert dovecot.unseen(account) == 0  # all four marked, the quarantined one too
+
+    stored = InboundMessage.objects.count()
+    assert "0 messages" in fetchmail()  # the next poll does not see it again
+    assert InboundMessage.objects.count() == stored
+
+
+@pytest.mark.django_db
+def test_an_oversized_message_keeps_its_head_and_the_poll_goes_on(
+    dovecot: Dovecot, configure: Any, settings: Any
+) -> None:
+    account = dovecot.account(processed_folder="done")
+    configure(account)
+    settings.OPSDESK_MAIL_MAX_BYTES = 200_000
+    large = corpus.plain(sender="ops@corp.example", subject="巨大的日志", text="见附件",
+                         files={"full.log": bytes(range(256)) * 1200})
+    dovecot.append(account, large.raw, corpus.foxmail_gbk().raw)
+
+    fetchmail()
+
+    [kept] = InboundMessage.objects.filter(status=InboundStatus.QUARANTINED)
+    assert bytes(kept.body) == large.raw[:mail.HEAD_BYTES]
+    assert str(len(large.raw)) in kept.error and "200000" in kept.error
+    assert Ticket.objects.get().title == corpus.foxmail_gbk().subject
+    assert dovecot.count(account) == 0 and dovecot.count(account, "done") == 2
+
+
+@pytest.mark.django_db
+def test_a_message_the_server_will_not_hand_over_waits_for_the_next_poll(
+    dovecot: Dovecot, configure: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = dovecot.account()
+    configure(account)
+    dovecot.append(account, corpus.foxmail_gbk().raw, corpus.qq_gb18030().raw)
+    real_uid = imaplib.IMAP4.uid
+
+    def damaged_first(client: imaplib.IMAP4, command: str, *args: Any) -> Any:
+        if command == "FETCH" and args[0] == "1":
+            return "NO", [b"[SERVERBUG] Internal error occurred."]
+        return real_uid(client, command, *args)
+
+    monkeypatch.setattr(imaplib.IMAP4, "uid", damaged_first)
+    assert "unreadable 1" in fetchmail()
+    assert Ticket.objects.get().title == corpus.qq_gb18030().subject  # the next one went on
+    assert dovecot.unseen(account) == 1
+
+    monkeypatch.undo()
+    fetchmail()
+    assert Ticket.objects.count() == 2 and dovecot.unseen(account) == 0
 
 
 @pytest.mark.django_db

@@ -24,6 +24,7 @@ from opsdesk.tickets import services as tickets
 from opsdesk.tickets.choices import Channel
 from opsdesk.tickets.models import Comment, Ticket, TimelineEvent
 from tests.conftest import Api
+from tests.factories import report
 from tests.intake.mail import corpus
 from tests.intake.mail.conftest import Deliver
 
@@ -155,8 +156,8 @@ def test_the_same_message_id_never_opens_a_second_ticket(deliver: Deliver) -> No
 def test_auto_replies_and_bounces_open_nothing_and_send_nothing(
     deliver: Deliver, kind: str, people: dict[str, User]
 ) -> None:
-    ticket = tickets.create_ticket(by=people["submitter"], title="登录失败",
-                                   impact="few_users", urgency="normal")
+    ticket = tickets.create_ticket(by=people["submitter"], **report(
+        title="登录失败", impact="few_users", urgency="normal"))
     deliveries = Delivery.objects.count()
     message = deliver(corpus.auto_replies(ticket.key)[kind].raw)
 
@@ -174,8 +175,8 @@ def reply(to: Ticket, sender: str, *, subject: str | None = None, text: str = "�
 
 @pytest.fixture
 def ticket(people: dict[str, User]) -> Ticket:
-    return tickets.create_ticket(by=people["submitter"], title="登录失败", impact="few_users",
-                                 urgency="normal")
+    return tickets.create_ticket(by=people["submitter"], **report(
+        title="登录失败", impact="few_users", urgency="normal"))
 
 
 @pytest.mark.parametrize("prefix", ["Re: ", "RE: ", "回复: ", "答复：", "转发: ", "Fwd: ",

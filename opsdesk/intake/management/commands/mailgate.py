@@ -5,7 +5,8 @@ an mbox file).
 Exit status for mail servers (sysexits): 0 once the message is stored, whatever becomes of it
 (quarantined and failed messages are kept for replay); 65 when it is refused (too large, empty),
 so the server bounces it naming the problem; 75 when it could not be stored (the database is
-unreachable), so the server keeps it and tries again.
+unreachable), so the server keeps it and tries again. With ``--batch`` nobody can be answered
+per message: one too large is quarantined with its head, and the import goes on.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from opsdesk.intake.mail import batch
 from opsdesk.intake.mail import services as mail
+from opsdesk.tickets.storage import file_size
 
 EX_DATAERR = 65
 EX_TEMPFAIL = 75
@@ -47,8 +49,9 @@ class Command(BaseCommand):
         stdin: IO[bytes] = options.get("stdin") or sys.stdin.buffer
         raw = stdin.read(settings.OPSDESK_MAIL_MAX_BYTES + 1)
         if len(raw) > settings.OPSDESK_MAIL_MAX_BYTES:
-            raise CommandError(_("The message is larger than %(limit)d bytes.")
-                               % {"limit": settings.OPSDESK_MAIL_MAX_BYTES},
+            raise CommandError(_("The message is larger than %(limit)s.")
+                               % {"limit": file_size(settings.OPSDESK_MAIL_MAX_BYTES)
+                                  .replace("\xa0", " ")},
                                returncode=EX_DATAERR)
         if not raw.strip():
             raise CommandError(_("The message is empty."), returncode=EX_DATAERR)
