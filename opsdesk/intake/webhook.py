@@ -111,7 +111,8 @@ def _at(payload: Any, path: str) -> Any:
     for step in path.split("."):
         if isinstance(value, dict):
             value = value.get(step)
-        elif isinstance(value, list) and step.isdigit() and int(step) < len(value):
+        elif isinstance(value, list) and step.isascii() and step.isdigit() \
+                and int(step) < len(value):
             value = value[int(step)]
         else:
             return None

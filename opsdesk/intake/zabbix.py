@@ -134,7 +134,7 @@ def _priority(payload: dict[str, Any], options: dict[str, Any]) -> tuple[str, st
     if severity.lower() in table:
         return severity, table[severity.lower()]
     number = _text(payload, "nseverity")
-    if number.isdigit() and int(number) < len(SEVERITY_NAMES):
+    if number.isascii() and number.isdigit() and int(number) < len(SEVERITY_NAMES):
         return severity or SEVERITY_NAMES[int(number)], table[SEVERITY_NAMES[int(number)]]
     raise PayloadRejected(_("Unknown Zabbix severity %r: map it in the integration's "
                             "severity_priority option.") % severity)

@@ -209,11 +209,12 @@ def _json(payload: Any) -> bytes:
     (_json({**problem(), "event_id": ""}), '"event_id"'),
     (_json({**problem(), "name": ""}), '"name"'),
     (_json({**problem(), "severity": "Critical", "nseverity": ""}), "severity 'Critical'"),
+    (_json({**problem(), "severity": "Critical", "nseverity": "²"}), "severity 'Critical'"),
     (_json({**problem(), "started_at": "2026.11.25 16:00"}), "started_at '2026.11.25 16:00'"),
     (_json({**problem(), "started_at": "", "started_local": "25/11/2026 16:00"}),
      "started_local '25/11/2026 16:00'"),
 ], ids=["truncated", "array", "unknown-event", "no-event-id", "no-name", "unknown-severity",
-        "bad-timestamp", "bad-local-time"])
+        "superscript-severity", "bad-timestamp", "bad-local-time"])
 def test_a_payload_that_cannot_be_used_is_answered_422_and_kept(
     zabbix: Sender, raw: bytes, named: str
 ) -> None:
