@@ -9,12 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from opsdesk.cross_department.services import submit_request
 from opsdesk.emergencies.services import post_status_update
 from opsdesk.rendering import json_response
+from opsdesk.runtime.repair import repair_unreadable_moments
 from opsdesk.tickets import services
 from opsdesk.tickets.choices import Status
 from opsdesk.tickets.errors import InvalidField
@@ -341,3 +343,21 @@ def test_the_cross_department_service_holds_the_same_bounds(people):
 
     assert refused.value.details["field"] == "desired_date"
     assert not Ticket.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="only PostgreSQL could store moments Python cannot read")
+def test_moments_stored_before_the_bounds_are_repaired_so_lists_load_again(api):
+    ticket = Ticket.objects.get(pk=api["submitter"].post("/tickets", REPORT).json()["id"])
+    with connection.cursor() as cursor:  # what a desk stored before its inputs were bounded
+        cursor.execute("UPDATE tickets_ticket SET occurred_at = '10000-01-01 09:00+00',"
+                       " submitted_at = '10000-01-01 09:00+00' WHERE id = %s", [ticket.pk])
+    with pytest.raises(Exception, match="year"):
+        Ticket.objects.get(pk=ticket.pk)
+
+    repair_unreadable_moments(None, connection.schema_editor())
+
+    assert [row["id"] for row in api["duty"].get("/tickets").json()["items"]] == [ticket.pk]
+    shown = api["duty"].get(f"/tickets/{ticket.key}")
+    assert shown.status_code == 200 and shown.json()["occurred_at"] is None
+    assert Ticket.objects.get(pk=ticket.pk).submitted_at.year == 9999
