@@ -4,6 +4,7 @@ and a ticket's own priority or module. Deadlines are hand-computed on the Chines
 
 from __future__ import annotations
 
+import io
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -11,12 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django_tasks_db.models import DBTaskResult
 
 from opsdesk.accounts.models import User
+from opsdesk.runtime import config
+from opsdesk.sla import calendars
 from opsdesk.sla import services as sla
 from opsdesk.sla.models import BusinessCalendar, CalendarOverride, Clock, Notice, SlaPolicy
 from opsdesk.sla.selectors import get_work_calendar
@@ -125,6 +128,44 @@ def test_removing_the_holiday_moves_it_back(api, people):
         assert sla.remove_override(calendar=workdays(), day=date(2027, 1, 4)) == 1
     assert clock(ticket).resolution_due_at == at(2027, 1, 8, 10, 0)
     assert not CalendarOverride.objects.exists()
+
+
+def test_a_calendar_library_upgrade_is_followed_by_recounting_the_deadlines(
+    api, people, monkeypatch
+):
+    with time_machine.travel(at(2026, 12, 24, 10, 0), tick=False):
+        ticket = acknowledged(api, people, filed_for(api, people, "low"))
+    assert clock(ticket).resolution_due_at == at(2027, 1, 8, 10, 0)
+
+    # The upgraded library knows 2027's schedule: Monday 01-04 is a rest day.
+    known = calendars.statutory_working_days
+
+    def upgraded(year: int) -> bytes:
+        flags = bytearray(known(year))
+        if year == 2027:
+            flags[3] = 0
+        return bytes(flags)
+
+    monkeypatch.setattr(calendars, "statutory_working_days", upgraded)
+    calendars.work_calendar.cache_clear()  # as after the restart that loads the upgrade
+    config.clear()
+    with time_machine.travel(at(2026, 12, 28, 9, 0), tick=False):
+        call_command("recount_deadlines", dry_run=True, stdout=(said := io.StringIO()))
+        assert f"{WORKDAYS}: would move the deadlines of 1 open ticket(s)." in said.getvalue()
+        assert clock(ticket).resolution_due_at == at(2027, 1, 8, 10, 0)
+
+        call_command("recount_deadlines", calendar=WORKDAYS, stdout=(said := io.StringIO()))
+
+    assert f"{WORKDAYS}: moved the deadlines of 1 open ticket(s)." in said.getvalue()
+    assert clock(ticket).resolution_due_at == at(2027, 1, 11, 10, 0)
+    [event] = recomputed(ticket)
+    assert moment(event["previous"]["resolution_due_at"]) == at(2027, 1, 8, 10, 0)
+
+
+@pytest.mark.django_db
+def test_recounting_a_calendar_that_does_not_exist_is_refused():
+    with pytest.raises(CommandError, match="No calendar named"):
+        call_command("recount_deadlines", calendar="没有这个日历")
 
 
 # The worker closes its database connection when a batch ends: outside a test transaction.

@@ -54,7 +54,7 @@ def test_from_december_the_administrators_are_told_once(admins: dict[str, User],
     assert "does not know the official schedule of 2027 yet" in english.body
     assert "2027-02-06 Chinese New Year (Spring Festival)" in english.body
     assert "2027-10-01 National Day" in english.body
-    assert "http://127.0.0.1:8000/admin/sla/businesscalendar/" in english.body
+    assert "http://127.0.0.1:8000/manage/sla/" in english.body
     [chinese] = reminders(admins["zh"])
     assert "2027-02-06 春节" in chinese.body and "2027-10-01 国庆节" in chinese.body
     # Nobody else: the duty engineer, the head and the rest are not administrators.
