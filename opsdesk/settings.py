@@ -349,6 +349,11 @@ if OPSDESK_REOPEN_DAYS < 0 or OPSDESK_VERIFICATION_DAYS < 1:
 OPSDESK_ARCHIVE_AFTER_DAYS = int(os.environ.get("OPSDESK_ARCHIVE_AFTER_DAYS", "30"))
 if OPSDESK_ARCHIVE_AFTER_DAYS < 0:
     raise ImproperlyConfigured("OPSDESK_ARCHIVE_AFTER_DAYS must be 0 (never) or more.")
+# In-app notifications read this many days ago are deleted by the worker (0: kept forever);
+# unread ones stay, and each ticket's timeline keeps what happened.
+OPSDESK_NOTICE_DAYS = int(os.environ.get("OPSDESK_NOTICE_DAYS", "180"))
+if OPSDESK_NOTICE_DAYS < 0:
+    raise ImproperlyConfigured("OPSDESK_NOTICE_DAYS must be 0 (keep) or more.")
 # How long a request waits for the database's write lock before it is answered 503 (the
 # worker and commands wait the connection's own timeout, OPSDESK_SQLITE_TIMEOUT).
 OPSDESK_REQUEST_LOCK_WAIT_SECONDS = float(os.environ.get("OPSDESK_REQUEST_LOCK_WAIT_SECONDS", "5"))

@@ -15,9 +15,10 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
@@ -49,6 +50,7 @@ from opsdesk.tickets.models import Ticket, TimelineEvent
 from opsdesk.tickets.services import append_events
 
 K = NotificationKind
+FORGET_SLICE = 500  # notices deleted per statement by the retention sweep
 
 
 @dataclass(frozen=True)
@@ -447,3 +449,20 @@ def mark_notices_read(*, user: User, notice_ids: Iterable[int] | None = None,
     if not unread.exists():
         return 0
     return unread.update(read_at=timezone.now())
+
+
+def forget_read_notices(*, now: datetime | None = None) -> int:
+    """Periodic: delete in-app notifications read more than ``OPSDESK_NOTICE_DAYS`` ago (0:
+    keep them all), so that years of them do not pile up; unread ones stay until read, and
+    what happened stays on each ticket's timeline. Returns how many were deleted."""
+    days = settings.OPSDESK_NOTICE_DAYS
+    if not days:
+        return 0
+    read_before = (now or timezone.now()) - timedelta(days=days)
+    deleted = 0
+    while True:  # in slices, so that the write lock is never held for long
+        slice_ids = list(Notice.objects.filter(read_at__lt=read_before)
+                         .order_by("pk").values_list("pk", flat=True)[:FORGET_SLICE])
+        if not slice_ids:
+            return deleted
+        deleted += Notice.objects.filter(pk__in=slice_ids).delete()[0]

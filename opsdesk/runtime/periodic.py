@@ -39,6 +39,7 @@ def default_jobs(identity: Identity | None = None) -> list[Job]:
     left running (its heartbeat runs apart: ``heartbeat``)."""
     from opsdesk.inspections.services import run_periodic_checks
     from opsdesk.intake.mail.imap import fetch_mail
+    from opsdesk.notify.services import forget_read_notices
     from opsdesk.notify.tasks import retry_due_deliveries
     from opsdesk.reviews.follow_ups import follow_up as review_follow_up
     from opsdesk.runtime import recovery
@@ -58,6 +59,7 @@ def default_jobs(identity: Identity | None = None) -> list[Job]:
         Job("ticket-follow-ups", 300, follow_up),
         Job("archive-closed", 600, archive_due),
         Job("review-follow-ups", 300, review_follow_up),
+        Job("forget-read-notices", 24 * 3600, forget_read_notices),
     ]
     if identity is not None:
         jobs.append(Job("recover-tasks", 30, recovery.recover_abandoned_tasks))
