@@ -29,6 +29,7 @@ class NotificationKind(models.TextChoices):
     # What participants hear of decisions on their tickets.
     PLAN_APPROVED = "plan_approved", _("Plan approved")
     PLAN_REJECTED = "plan_rejected", _("Plan rejected")
+    PLAN_EXPLAINED = "plan_explained", _("Plan going ahead on a stated reason")
     SUBMITTER_REPLY = "submitter_reply", _("The submitter's answer")
     NOT_FIXED = "not_fixed", _("Not fixed, says the submitter")
     TICKET_CLOSED = "ticket_closed", _("Your ticket was closed")

@@ -43,7 +43,7 @@ from opsdesk.notify.services import Address, Recipient, identity
 from opsdesk.routing.selectors import duty_engineer_at
 from opsdesk.sla.selectors import is_business_moment, sla_summary
 from opsdesk.tickets import policy, workflow
-from opsdesk.tickets.choices import LinkKind, Status
+from opsdesk.tickets.choices import LinkKind, PlanFit, Status
 from opsdesk.tickets.hooks import TicketChange
 from opsdesk.tickets.models import Comment, Ticket, TimelineEvent
 
@@ -189,9 +189,14 @@ def _assigned(change: TicketChange) -> list[Telling]:
 
 
 def _plan_proposed(change: TicketChange) -> list[Telling]:
-    if change.target != Status.AWAITING_APPROVAL:
-        return []
-    return [Telling(K.APPROVAL_REQUESTED, list(heads()))]
+    if change.target == Status.AWAITING_APPROVAL:
+        return [Telling(K.APPROVAL_REQUESTED, list(heads()))]
+    plan = change.ticket.current_plan
+    if plan is not None and plan.fit == PlanFit.EXPLAINED:
+        # The table let the assignee's reason stand in for approval: the head hears it.
+        return [Telling(K.PLAN_EXPLAINED, list(heads()),
+                        {"plan": plan.number, "reason": plan.fit_reason})]
+    return []
 
 
 def _escalated(change: TicketChange) -> list[Telling]:

@@ -198,6 +198,11 @@ TEMPLATES: dict[str, Template] = {
         _("[%(key)s] Plan rejected: %(title)s"),
         _("%(actor)s rejected plan #%(plan)s for %(key)s. Reason: %(reason)s"),
         (("", _("Write a new plan on the ticket's page.")),)),
+    K.PLAN_EXPLAINED: Template(
+        _("[%(key)s] Plan going ahead on a stated reason: %(title)s"),
+        _("Plan #%(plan)s for %(key)s by %(actor)s does not obviously fit the problem's type "
+          "and goes ahead without approval, for this reason: %(reason)s"),
+        (("", _("Read the plan on the ticket's page.")),)),
     K.SUBMITTER_REPLY: Template(
         _("[%(key)s] %(actor)s answered: %(title)s"),
         _("%(actor)s wrote on %(key)s:\n\n%(body)s"),

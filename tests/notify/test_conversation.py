@@ -202,6 +202,36 @@ def test_decisions_reach_the_assignee_and_nobody_hears_of_their_own_act(
     assert kinds(cast["submitter"].email) == []
 
 
+def test_a_plan_going_ahead_on_a_stated_reason_is_told_to_the_head(
+    cast: dict[str, User], step: Step, api: dict[str, Api],
+) -> None:
+    key = filed(api, step, cast)
+    step(api["owner"].act, key, "acknowledge")
+    step(api["owner"].act, key, "classify", problem_type="code", module="payment",
+         estimate_minutes=60)
+    proposed = step(api["owner"].act, key, "propose_plan", **PLANS["service_restart"],
+                    fit_reason="会话缓存泄漏，重启可立即止血，代码修复另排期")
+    assert proposed.json()["status"] == "in_progress", proposed.json()
+
+    told = only(cast["head"].email, K.PLAN_EXPLAINED)
+    assert told.subject == f"[{key}] 方案凭说明的理由直接执行：报表导出乱码"  # she reads Chinese
+    assert f"Alice Owner 为 {key} 制定的方案 #1 与问题类型不明显相符" in told.body
+    assert "理由：会话缓存泄漏，重启可立即止血，代码修复另排期" in told.body
+    assert kinds(cast["owner"].email) == [] and kinds(cast["submitter"].email) == []
+
+
+def test_a_plan_that_fits_its_problem_is_not_told_to_the_head(
+    cast: dict[str, User], step: Step, api: dict[str, Api],
+) -> None:
+    key = filed(api, step, cast)
+    step(api["owner"].act, key, "acknowledge")
+    step(api["owner"].act, key, "classify", problem_type="environment", module="payment",
+         estimate_minutes=30)
+    step(api["owner"].act, key, "propose_plan", **PLANS["service_restart"])
+
+    assert kinds(cast["head"].email) == []
+
+
 def test_a_collaborator_hears_he_was_pulled_in_with_the_summary(
     cast: dict[str, User], step: Step, api: dict[str, Api],
 ) -> None:
