@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from opsdesk.accounts.models import Module
 from opsdesk.accounts.selectors import get_module_by_ref
 from opsdesk.intake import alertmanager
-from opsdesk.intake.models import Alert, GroupedAlert, Integration
+from opsdesk.intake.models import Alert, GroupedAlert, Integration, IntegrationKind
 from opsdesk.runtime import rows
 from opsdesk.tickets import services as tickets
 from opsdesk.tickets.choices import Channel, Priority, SourceKind, Status
@@ -357,7 +357,22 @@ def _alert_for(integration: Integration, notice: alertmanager.AlertNotice, ticke
         alert.pk = previous.pk
         alert.save(update_fields=ALERT_REOPENED)
         GroupedAlert.objects.filter(alert_id=previous.pk).delete()  # the old ticket's group
+    elif (earlier := _closed_ticket_of_same_trigger(integration, notice)) is not None:
+        tickets.link_recurrence(ticket=ticket, original_id=earlier, at=now)
     return alert
+
+
+def _closed_ticket_of_same_trigger(integration: Integration,
+                                   notice: alertmanager.AlertNotice) -> int | None:
+    """Zabbix names every problem by a new event id, so a trigger firing again is a new
+    identity: its fault recurred if an earlier problem of that trigger (one host's check) has
+    a closed ticket; the latest one is the ticket it recurs from."""
+    trigger = notice.labels.get("trigger_id")
+    if integration.kind != IntegrationKind.ZABBIX or not trigger:
+        return None
+    earlier = Alert.objects.filter(integration=integration, labels__trigger_id=trigger,
+                                   ticket__status__in=(Status.CLOSED, Status.ARCHIVED))
+    return earlier.order_by("-ticket_id").values_list("ticket_id", flat=True).first()
 
 
 # The alerts of a group kept in the old ticket's record of its fault (a group is bounded by

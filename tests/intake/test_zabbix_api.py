@@ -308,3 +308,30 @@ def test_an_unusable_event_time_is_replaced_by_the_arrival_time_and_noted(
         f"started_at '{started_at}' is {why}; the arrival time stands in."]
     ticket = ticket_of("40213")
     assert ticket.alert_at == NOW and ticket.occurred_at is None
+
+
+def test_a_trigger_firing_again_after_its_ticket_closed_is_linked_as_a_recurrence(
+    zabbix: Sender, api: dict[str, Api]
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        first = zabbix.send(problem("40213"))["ticket"]
+        zabbix.send(recovery("40213"))  # nobody acknowledged it: closed
+    with time_machine.travel(NOW + timedelta(days=2), tick=False):
+        again = zabbix.send(problem("40877"))["ticket"]  # the same trigger, a new event id
+        other = zabbix.send(problem("40878", trigger_id="99001"))["ticket"]
+
+    assert again != first
+    links = api["duty"].get(f"/tickets/{again}/links").json()
+    assert [(x["kind"], x["ticket"]["key"], x["created_by"]) for x in links] == [
+        ("recurrence_of", first, None)]
+    assert api["duty"].get(f"/tickets/{other}/links").json() == []
+
+
+def test_a_trigger_firing_again_while_its_ticket_is_open_is_not_called_a_recurrence(
+    zabbix: Sender, api: dict[str, Api]
+) -> None:
+    first = zabbix.send(problem("40213"))["ticket"]
+    again = zabbix.send(problem("40877"))["ticket"]
+
+    assert again != first
+    assert api["duty"].get(f"/tickets/{again}/links").json() == []
