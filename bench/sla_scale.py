@@ -261,8 +261,11 @@ class Generator:
         # Targets as business time (response_days, resolution_days empty): the clocks' due
         # times are drawn as wall-clock offsets anyway. The timer is set at the next check; the
         # horizon is left unknown.
+        # The response clock runs from the start until the response, unless paused.
+        response_since = dt(c[0]) if c[2] is None and c[6] is None else None
         return (ticket_id, policy.id, policy.calendar_id, policy.warning, dur(policy.response),
-                dur(policy.resolution), None, None, dt(c[0]), dt(c[1]), dt(c[2]), dur(c[3]),
+                dur(policy.resolution), None, None, dt(c[0]), dur(0.0), response_since,
+                dt(c[1]), dt(c[2]), dur(c[3]),
                 dur(c[4]), dt(c[5]), dt(c[6]), dt(c[7]), dt(c[8]), dur(c[9]), dt(c[10]),
                 dt(c[11]), dt(c[12]), dt(c[12]), None)
 
@@ -359,7 +362,8 @@ def _policies() -> dict[int, Policy]:
 
 CLOCK_COLUMNS = [
     "ticket_id", "policy_id", "calendar_id", "warning_fraction", "response_target",
-    "resolution_target", "response_days", "resolution_days", "started_at", "response_due_at",
+    "resolution_target", "response_days", "resolution_days", "started_at", "response_spent",
+    "response_since", "response_due_at",
     "responded_at", "response_time", "resolution_spent", "running_since", "paused_at",
     "resolution_due_at", "resolved_at", "resolution_time", "warn_at", "breach_at",
     "next_check_at", "timer_at", "horizon_at",
