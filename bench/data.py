@@ -303,8 +303,10 @@ class SlaClocks:
 
 def bulk_load(factory: TicketFactory, count: int, *, start: datetime, end: datetime,
               batch: int = 2000, sla: SlaClocks | None = None) -> None:
-    """Insert ``count`` tickets with their 'created' events, some collaborators and (with
-    ``sla``) their SLA clocks."""
+    """Insert ``count`` tickets with their 'created' events, their search documents, some
+    collaborators and (with ``sla``) their SLA clocks."""
+    from opsdesk.knowledge.services import index_new_tickets
+
     rows = factory.rows(count, start, end)
     through = Ticket.collaborators.through
     helpers = factory.p.developers + factory.p.ops
@@ -323,6 +325,7 @@ def bulk_load(factory: TicketFactory, count: int, *, start: datetime, end: datet
                 )
                 for t, (_t, by) in zip(tickets, chunk, strict=True)
             ])
+            index_new_tickets(tickets)  # as filing does: the text searches read this
             through.objects.bulk_create([
                 through(ticket_id=t.pk, user_id=rng.choice(helpers).pk)
                 for t in tickets
