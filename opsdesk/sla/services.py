@@ -413,4 +413,4 @@ def _administrators() -> list[User]:
 
 def _calendars_link() -> str:
     base = str(settings.OPSDESK_BASE_URL).rstrip("/")
-    return base + reverse("manage_sla")
+    return base + reverse("web:manage_sla")

@@ -5,6 +5,7 @@ and a ticket's own priority or module. Deadlines are hand-computed on the Chines
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -130,8 +131,20 @@ def test_removing_the_holiday_moves_it_back(api, people):
     assert not CalendarOverride.objects.exists()
 
 
+@pytest.fixture
+def forget_calendars() -> Iterator[Callable[[], None]]:
+    """Drop the calendars this process built (as the restart after a library upgrade does),
+    and again afterwards, so that no other test counts by the upgraded library."""
+    def forget() -> None:
+        calendars.work_calendar.cache_clear()
+        config.clear()
+
+    yield forget
+    forget()
+
+
 def test_a_calendar_library_upgrade_is_followed_by_recounting_the_deadlines(
-    api, people, monkeypatch
+    api, people, monkeypatch, forget_calendars
 ):
     with time_machine.travel(at(2026, 12, 24, 10, 0), tick=False):
         ticket = acknowledged(api, people, filed_for(api, people, "low"))
@@ -147,8 +160,7 @@ def test_a_calendar_library_upgrade_is_followed_by_recounting_the_deadlines(
         return bytes(flags)
 
     monkeypatch.setattr(calendars, "statutory_working_days", upgraded)
-    calendars.work_calendar.cache_clear()  # as after the restart that loads the upgrade
-    config.clear()
+    forget_calendars()
     with time_machine.travel(at(2026, 12, 28, 9, 0), tick=False):
         call_command("recount_deadlines", dry_run=True, stdout=(said := io.StringIO()))
         assert f"{WORKDAYS}: would move the deadlines of 1 open ticket(s)." in said.getvalue()
