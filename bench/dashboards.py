@@ -263,16 +263,10 @@ def markdown(results: Results) -> str:
 
 def write_readme(results: Results) -> None:
     """Replace this backend's dashboards block in README.md; the rest of the file is kept."""
-    start = f"<!-- dashboards:{results.backend}:start -->"
-    end = f"<!-- dashboards:{results.backend}:end -->"
-    text = README.read_text()
-    block = f"{start}\n{markdown(results)}\n{end}"
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: block, text)
-    else:
-        text = text.rstrip() + f"\n\n### Dashboards, last results: {results.backend}\n\n{block}\n"
-    README.write_text(text)
+    from bench import report
+
+    report.replace_block(f"dashboards:{results.backend}",
+                         f"### Dashboards, last results: {results.backend}", markdown(results))
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:

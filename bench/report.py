@@ -186,15 +186,22 @@ def markdown(results: Results) -> str:
     ])
 
 
-def write_readme(results: Results) -> None:
-    """Replace this backend's results block in README.md (the rest of the file is kept)."""
-    start = f"<!-- results:{results.backend}:start -->"
-    end = f"<!-- results:{results.backend}:end -->"
+def replace_block(marker: str, heading: str, body: str) -> None:
+    """Replace the block between ``<!-- marker:start -->`` and ``<!-- marker:end -->`` in
+    bench/README.md with ``body`` (the rest of the file is kept), or append it under
+    ``heading`` the first time."""
+    start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
     text = README.read_text() if README.exists() else ""
-    block = f"{start}\n{markdown(results)}\n{end}"
+    block = f"{start}\n{body}\n{end}"
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
     if pattern.search(text):
         text = pattern.sub(lambda _m: block, text)
     else:
-        text = text.rstrip() + f"\n\n## Last results: {results.backend}\n\n{block}\n"
+        text = text.rstrip() + f"\n\n{heading}\n\n{block}\n"
     README.write_text(text)
+
+
+def write_readme(results: Results) -> None:
+    """Replace this backend's results block in README.md (the rest of the file is kept)."""
+    replace_block(f"results:{results.backend}", f"## Last results: {results.backend}",
+                  markdown(results))

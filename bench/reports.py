@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -306,16 +305,10 @@ def markdown(results: Results) -> str:
 
 def write_readme(results: Results) -> None:
     """Replace this backend's reports block in README.md; the rest of the file is kept."""
-    start = f"<!-- reports:{results.backend}:start -->"
-    end = f"<!-- reports:{results.backend}:end -->"
-    text = README.read_text()
-    block = f"{start}\n{markdown(results)}\n{end}"
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-    if pattern.search(text):
-        text = pattern.sub(lambda _m: block, text)
-    else:
-        text = text.rstrip() + f"\n\n### Reports, last results: {results.backend}\n\n{block}\n"
-    README.write_text(text)
+    from bench import report
+
+    report.replace_block(f"reports:{results.backend}",
+                         f"### Reports, last results: {results.backend}", markdown(results))
 
 
 # --- the run --------------------------------------------------------------------------------
