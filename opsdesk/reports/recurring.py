@@ -3,7 +3,8 @@ again and again, and the same alert rule firing on the same host, in a period.
 
 Groups are counted by one GROUP BY over the period's tickets; each listed group then shows its
 newest tickets, read in one statement of small index-ordered parts (one per group), so the
-cost does not grow with a group's size. Indexes that serve them are named in bench/reports.py.
+cost does not grow with a group's size. The ticket indexes ticket_recurring and
+ticket_alert_recurring serve both.
 """
 
 from __future__ import annotations
@@ -124,6 +125,10 @@ def _newest(period: MonthPeriod, module_id: int | None, columns: tuple[str, str]
     table, first, second = (quote(name) for name in (Ticket._meta.db_table, *columns))
     submitted, key, module = quote("submitted_at"), quote("id"), quote("module_id")
     where = f"{first} = %s AND {second} = %s AND {submitted} >= %s AND {submitted} < %s"
+    if columns[0] == "alert_rule":
+        # Spelled out so that the partial index ticket_alert_recurring applies: SQLite does not
+        # infer it from alert_rule = %s (without it each group read a year of tickets, 0.3 s).
+        where += f" AND {first} > ''"
     if module_id is not None:
         where += f" AND {module} = %s"
     newest = (f"SELECT {key} FROM {table} WHERE {where} "

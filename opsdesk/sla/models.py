@@ -270,9 +270,12 @@ class Clock(models.Model):
             models.Index(fields=["warn_at"], name="sla_warn"),
             models.Index(fields=["next_check_at"], name="sla_next_check"),
             # Dashboards: the clocks stopped in a date range (response and resolution times,
-            # compliance).
-            models.Index(fields=["responded_at"], name="sla_responded"),
-            models.Index(fields=["resolved_at"], name="sla_resolved"),
+            # compliance), read from the index alone (a clock's row is wide: reading 500,000
+            # of them for a year's MTTA took twice as long).
+            models.Index(fields=["responded_at", "started_at", "ticket"],
+                         name="sla_response_times"),
+            models.Index(fields=["resolved_at", "started_at", "ticket"],
+                         name="sla_resolution_times"),
         ]
 
     def __str__(self) -> str:

@@ -146,6 +146,13 @@ class Ticket(models.Model):
             # from the index alone.
             models.Index(fields=["submitted_at", "source_kind", "module"],
                          name="ticket_submitted"),
+            # The head's review: the same module and problem type again and again, and the
+            # same alert rule on the same host (reports/recurring.py), counted from the index
+            # alone and each group's newest tickets read in index order.
+            models.Index(fields=["module", "problem_type", "submitted_at"],
+                         name="ticket_recurring"),
+            models.Index(fields=["alert_rule", "alert_host", "submitted_at"],
+                         condition=models.Q(alert_rule__gt=""), name="ticket_alert_recurring"),
             # The worker's verification follow-ups: the fixes due, earliest first.
             models.Index(fields=["status", "next_follow_up_at"], name="ticket_follow_up"),
             # The dispatcher's queue: only the few tickets waiting for it are in the index.
