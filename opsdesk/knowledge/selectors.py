@@ -8,9 +8,11 @@ reader's visibility leave:
 - a few (up to ``NARROW``: a submitter's own tickets, a small queue): each is looked up in
   the index and every match is ranked;
 - more: the index is walked newest first and joined to the filtered tickets, and the newest
-  ``NEWEST`` matches are ranked. A word found in more tickets than that (登录 in a busy
-  archive) is thus ranked among its most recent tickets: a second word, or a filter, reaches
-  the older ones. This bounds a search's cost whatever the size of the archive.
+  ``NEWEST`` matches are ranked (``NEWEST_FILTERED`` when a filter leaves more than
+  ``NARROW``: each of its tickets is looked up in the index, so the walk costs one look-up per
+  filtered ticket passed). A word found in more tickets than that (登录 in a busy archive) is
+  thus ranked among its most recent tickets: a second word, or a filter, reaches the older
+  ones. This bounds a search's cost whatever the size of the archive.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from opsdesk.tickets.models import Comment, Ticket, WorkLogStep
 
 NARROW = 2_000
 NEWEST = 2_000
+NEWEST_FILTERED = 1_000
 RECENT = 50_000
 
 
@@ -81,23 +84,35 @@ def ranked(*, tickets: QuerySet[Ticket], query: Query, staff: bool, first: int |
 
 
 def _newest(tickets: QuerySet[Ticket], query: Query, *, staff: bool) -> list[tuple[int, int]]:
-    """(id, score) of the newest NEWEST of ``tickets`` matching ``query``. Over every ticket
-    (nothing filtered), in two walks: over the newest RECENT tickets, which usually hold them
-    all (a word in 10% of them: 2,000 found among 20,000), then, if not, over the older ones;
-    the bound keeps PostgreSQL from reading every match of a common word through the GIN
-    index to keep 2,000 (it estimates the tickets holding two related words at a tenth of
-    the truth). Filtered tickets are read by their own index, in one walk."""
+    """(id, score) of the newest matches of ``tickets`` to ``query``: NEWEST of them over every
+    ticket, NEWEST_FILTERED when ``tickets`` is filtered (read by its own index, in one walk).
+
+    Over every ticket the walk goes back in windows of ticket ids, newest first: the newest
+    RECENT tickets, which usually hold enough (a word in 10% of them: 2,000 found among
+    20,000), then a window sized from the matches found so far to hold the rest, and so on.
+    Each window is one statement whose id range PostgreSQL intersects with the words' matches
+    in its full-text index before reading any row: without the range it reads every match of
+    the words (HTTP 502 at 1,000,000 tickets: 24,604 rows, 180 ms, to keep 800).
+    """
     matching = (tickets.filter(search_index__isnull=False).filter(Matches(query, staff=staff))
                 .annotate(search_score=Score(query, staff=staff))
-                # The index's own order (newest first), so that a walk stops at NEWEST.
+                # The index's own order (newest first), so that a walk stops at its limit.
                 .order_by("-search_index__pk").values_list("pk", "search_score"))
     newest = tickets.order_by("-pk").values_list("pk", flat=True).first()
     if tickets.query.has_filters() or newest is None:
-        return list(matching[:NEWEST])
-    border = newest - RECENT
-    found = list(matching.filter(search_index__pk__gt=border)[:NEWEST])
-    if len(found) < NEWEST:
-        found += matching.filter(search_index__pk__lte=border)[:NEWEST - len(found)]
+        return list(matching[:NEWEST_FILTERED])
+    found: list[tuple[int, int]] = []
+    top, size = newest, RECENT
+    while top > 0 and len(found) < NEWEST:
+        window = matching.filter(search_index__pk__lte=top, search_index__pk__gt=top - size)
+        part = list(window[:NEWEST - len(found)])
+        found += part
+        top -= size
+        walked = newest - top
+        # The next window should hold what is missing at the density seen so far (with a
+        # margin), and is never smaller than the last one.
+        missing = NEWEST - len(found)
+        size = max(size, walked if not found else missing * walked * 3 // (2 * len(found)))
     return found
 
 

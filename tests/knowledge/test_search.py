@@ -254,3 +254,24 @@ def test_a_word_in_very_many_tickets_is_ranked_among_its_newest(api, people, mon
     assert best_but_oldest.key not in keys
     assert sorted(keys) == sorted(t.key for t in newer)
     assert best_but_oldest.key in found(api["duty"], "死锁", order="-id")  # unranked: all
+
+
+def test_a_filtered_search_ranks_among_its_newest_matches(api, people, monkeypatch,
+                                                          walk_the_index):
+    monkeypatch.setattr(search_selectors, "NEWEST_FILTERED", 2)
+    best_but_oldest = file(people, "死锁 死锁 死锁", description="死锁")
+    newer = [file(people, f"下单失败 第 {n} 次", description="数据库死锁") for n in range(2)]
+
+    keys = found(api["submitter"], "死锁")
+
+    assert sorted(keys) == sorted(t.key for t in newer)
+    assert best_but_oldest.key in found(api["submitter"], "死锁", order="-id")
+
+
+def test_windows_reach_a_match_far_behind_the_newest_tickets(api, people, monkeypatch,
+                                                             walk_the_index):
+    oldest = file(people, "证书过期导致握手失败")
+    for n in range(6):
+        file(people, f"页面加载慢 第 {n} 次")
+
+    assert found(api["duty"], "证书过期") == [oldest.key]
