@@ -4,12 +4,14 @@ Every setting an operator may change is read from an ``OPSDESK_*`` environment v
 with a default that suits the embedded single-machine mode (SQLite under ``var/``).
 """
 
+import importlib.util
 import ipaddress
 import os
 import secrets
 import socket
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -224,12 +226,48 @@ USE_TZ = True
 STATIC_URL = "/static/"
 # A container image collects them at build time, outside the data volume.
 STATIC_ROOT = Path(os.environ.get("OPSDESK_STATIC_ROOT") or DATA_DIR / "static").resolve()
+
+
+def _attachment_storage() -> dict[str, Any]:
+    """Where uploaded files go: a folder (the data folder's ``media``, or OPSDESK_UPLOADS_DIR,
+    which several machines may share), or an S3-compatible bucket when OPSDESK_S3_BUCKET is
+    set (tickets/bucket.py). The bucket's key is taken from the environment, never written
+    anywhere, and masked in every log line (runtime/logs.py)."""
+    bucket = os.environ.get("OPSDESK_S3_BUCKET", "").strip()
+    if not bucket:
+        # Written whole or not at all, and flushed to disk (tickets/storage.py).
+        return {"BACKEND": "opsdesk.tickets.storage.AttachmentStorage"}
+    if not all(importlib.util.find_spec(name) for name in ("storages", "boto3")):
+        raise ImproperlyConfigured("OPSDESK_S3_BUCKET needs django-storages and boto3: "
+                                   "pip install 'opsdesk[s3]'.")
+    endpoint = os.environ.get("OPSDESK_S3_ENDPOINT_URL", "").strip() or None
+    # A server of one's own (MinIO, Ceph) is reached by path: bucket names under its host
+    # name need a DNS entry per bucket.
+    addressing = os.environ.get("OPSDESK_S3_ADDRESSING_STYLE", "").strip().lower() or (
+        "path" if endpoint else "auto")
+    if addressing not in ("path", "virtual", "auto"):
+        raise ImproperlyConfigured("OPSDESK_S3_ADDRESSING_STYLE must be path, virtual or auto.")
+    return {"BACKEND": "opsdesk.tickets.bucket.BucketStorage", "OPTIONS": {
+        "bucket_name": bucket,
+        "endpoint_url": endpoint,
+        "region_name": os.environ.get("OPSDESK_S3_REGION", "").strip() or None,
+        # Unset: boto3's own chain (AWS_* variables, an instance's role).
+        "access_key": os.environ.get("OPSDESK_S3_ACCESS_KEY_ID", "").strip() or None,
+        "secret_key": os.environ.get("OPSDESK_S3_SECRET_ACCESS_KEY", "").strip() or None,
+        "location": os.environ.get("OPSDESK_S3_PREFIX", "").strip().strip("/"),
+        "addressing_style": None if addressing == "auto" else addressing,
+        # A CA bundle for a server whose certificate is one's own; unset: the system's.
+        "verify": os.environ.get("OPSDESK_S3_CA_BUNDLE", "").strip() or None,
+    }}
+
+
 STORAGES = {
-    # Attachments are written whole or not at all, and flushed to disk (tickets/storage.py).
-    "default": {"BACKEND": "opsdesk.tickets.storage.AttachmentStorage"},
+    "default": _attachment_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-MEDIA_ROOT = DATA_DIR / "media"
+# Uploaded files, when they are kept in a folder. Several machines: one folder they all mount
+# (NFS, CephFS), or a bucket instead (above).
+MEDIA_ROOT = Path(os.environ.get("OPSDESK_UPLOADS_DIR") or DATA_DIR / "media").resolve()
 # Attachments (browser, API, mail) larger than this are refused; Django's own request limit
 # follows so an upload of the allowed size is not cut short.
 OPSDESK_ATTACHMENT_MAX_BYTES = int(os.environ.get("OPSDESK_ATTACHMENT_MAX_BYTES", str(20 << 20)))

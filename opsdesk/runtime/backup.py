@@ -42,6 +42,7 @@ from django.utils import timezone
 from opsdesk.accounts.models import User
 from opsdesk.runtime import snapshots
 from opsdesk.tickets.models import Ticket
+from opsdesk.tickets.storage import Listing
 
 FORMAT = "opsdesk-backup"
 FORMAT_VERSION = 1
@@ -147,7 +148,7 @@ def back_up(destination: Path) -> BackupDone:
             members.append((SECRET_KEY, key_file))
         missing = []
         for name in snapshot.files:
-            path = Path(default_storage.path(name))
+            path = _on_disk(name, work)
             if path.is_file():
                 members.append((f"media/{name}", path))
             else:
@@ -164,6 +165,21 @@ def back_up(destination: Path) -> BackupDone:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return BackupDone(archive, manifest, missing)
+
+
+def _on_disk(name: str, work: Path) -> Path:
+    """Where the stored file ``name`` is on disk: in the uploads folder, or (with a bucket)
+    downloaded into ``work``; nothing there if it is missing."""
+    if not isinstance(default_storage, Listing):
+        return Path(default_storage.path(name))
+    target = work / "media" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with default_storage.open(name, "rb") as source, target.open("wb") as out:
+            shutil.copyfileobj(source, out, CHUNK)
+    except FileNotFoundError:
+        target.unlink(missing_ok=True)
+    return target
 
 
 def _new_archive_path(destination: Path) -> Path:
@@ -256,7 +272,10 @@ def restore(source: Path, *, force: bool = False) -> RestoreDone:
             try:
                 _unpack(tar, manifest, staging)
                 snapshots.load(staging / manifest.database)
-                _replace_media(staging / "media", media_root, staging / "replaced")
+                if isinstance(default_storage, Listing):
+                    _upload_media(staging / "media")
+                else:
+                    _replace_media(staging / "media", media_root, staging / "replaced")
                 if (staging / SECRET_KEY).is_file():
                     _replace_secret_key(staging / SECRET_KEY)
             finally:
@@ -348,6 +367,16 @@ def _replace_media(unpacked: Path, media_root: Path, replaced: Path) -> None:
         for entry in list(unpacked.iterdir()):
             shutil.move(entry, media_root / entry.name)
     os.sync()
+
+
+def _upload_media(unpacked: Path) -> None:
+    """The archive's files into the bucket under their own names; objects the restored rows
+    do not point to are swept as orphans an hour later (tickets/storage.py)."""
+    bucket = default_storage
+    assert isinstance(bucket, Listing)
+    for path in sorted(unpacked.rglob("*")) if unpacked.is_dir() else []:
+        if path.is_file():
+            bucket.put_file(path.relative_to(unpacked).as_posix(), path)
 
 
 def _replace_secret_key(unpacked: Path) -> None:

@@ -2,16 +2,19 @@
 
 The priority matrix, routing rules, SLA policies and business calendars change a few times a
 year but are read on every creation. Each cached value is tagged with the configuration
-generation: a counter row that every save or delete of a configuration model increments in the
-same transaction. A process re-reads a value whose generation is not the current one, so an
-admin's edit in one process reaches every server and worker process at their next read; the
-check is one primary-key read in raw SQL. Within the process that made the change, the cache is
-also dropped at once (that covers a rolled-back change too). A web request, and a batch of
-work in the worker (``one_read``), reads the generation once.
+generation: a counter row that every save or delete of a configuration model moves on in the
+same transaction (by a random step: a change rolled back and another committed practically
+never give the same generation). A process re-reads a value whose generation is not the
+current one, so an admin's edit in one process reaches every server and worker process, on any
+machine, at their next read after it commits; the check is one primary-key read in raw SQL.
+Within the process that made the change, the cache is also dropped at once (that covers a
+rolled-back change too). A web request, and a batch of work in the worker (``one_read``),
+reads the generation once.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -94,10 +97,19 @@ def changed(update_fields: frozenset[str] | None = None, **_: Any) -> None:
         return
     clear()
     _request.generation = None
+    bump()
+
+
+def bump() -> None:
+    """Move the generation on (in the caller's transaction), by a step drawn at random: a
+    change rolled back leaves this process's values read since tagged with the generation it
+    would have made, which a step of 1 in another process's committed change would make
+    current again (with stale values) on every process that read them."""
+    step = secrets.randbelow(1 << 20) + 1
     with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {_TABLE} SET value = value + 1 WHERE id = 1")
+        cursor.execute(f"UPDATE {_TABLE} SET value = value + %s WHERE id = 1", [step])
         if cursor.rowcount == 0:
-            cursor.execute(f"INSERT INTO {_TABLE} (id, value) VALUES (1, 1)")
+            cursor.execute(f"INSERT INTO {_TABLE} (id, value) VALUES (1, %s)", [step])
 
 
 def watch(*models: type[Model], m2m: tuple[Any, ...] = ()) -> None:

@@ -31,7 +31,7 @@ MASK = "****"
 # Shorter values are words rather than secrets; masking them would garble every line.
 MIN_SECRET_LENGTH = 6
 SECRET_VARIABLES = ("OPSDESK_SECRET_KEY", "OPSDESK_SMTP_PASSWORD", "OPSDESK_IMAP_PASSWORD",
-                    "OPSDESK_METRICS_TOKEN")
+                    "OPSDESK_METRICS_TOKEN", "OPSDESK_S3_SECRET_ACCESS_KEY")
 # A one-time sign-in link is a password for its lifetime, and so is a mailed one-click
 # verification link (notify/verification.py): their tokens are part of the path.
 SIGN_IN_LINK = re.compile(r"(/accounts/login/link/|/verify/)[^/\s\"'?]+")

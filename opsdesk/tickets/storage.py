@@ -1,4 +1,5 @@
-"""Attachment files on disk: each is there whole, or not at all.
+"""Attachment files on disk (or in a bucket, tickets/bucket.py): each is there whole, or not
+at all.
 
 ``AttachmentStorage`` (the default storage) writes a file beside its place under a hidden
 partial name, flushes it to the disk, and only then links it under its own name; a full disk
@@ -7,6 +8,10 @@ a file whose row was committed survives a power cut as the row does. ``store`` s
 into it (an upload read in chunks, or a mail's bytes), counting and hashing on the way, and
 takes it away again when what the caller does next fails. What a rolled-back outer
 transaction or a killed process still leaves, ``remove_orphans`` sweeps an hour later.
+
+The folder (``MEDIA_ROOT``: OPSDESK_UPLOADS_DIR) may be shared by several machines: names are
+random, a link never replaces a file another machine wrote meanwhile, and a file whose row is
+not committed yet is an hour away from counting as an orphan on any of them.
 """
 
 from __future__ import annotations
@@ -17,18 +22,19 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol, runtime_checkable
 
 from django.conf import settings
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.files.storage import FileSystemStorage, Storage, default_storage
 from django.db.models import FileField
+from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import avoid_wrapping
 from django.utils.translation import gettext as _
@@ -43,6 +49,25 @@ PARTIAL_PREFIX = ".partial-"
 NO_ROOM = frozenset({errno.ENOSPC, errno.EDQUOT})
 # A file younger than this may still be on its way to its row's commit.
 ORPHAN_AGE = timedelta(hours=1)
+
+
+@runtime_checkable
+class HeadReader(Protocol):
+    """A storage that reads a file's first bytes alone (a bucket)."""
+
+    def read_head(self, name: str, size: int) -> bytes: ...
+
+
+@runtime_checkable
+class Listing(Protocol):
+    """A storage without paths that lists its files, sweeps its interrupted uploads and takes
+    a file under an exact name (a bucket)."""
+
+    def stored_files(self, prefix: str) -> Iterator[tuple[str, datetime]]: ...
+
+    def abort_uploads_before(self, prefix: str, cutoff: datetime) -> int: ...
+
+    def put_file(self, name: str, path: Path) -> None: ...
 
 
 # The image types a browser may show inline, told by the file's first bytes, never by its name
@@ -69,10 +94,17 @@ def image_type(head: bytes) -> str | None:
 def image_type_of(attachment: Attachment) -> str | None:
     """The attachment's image type by its content; None for anything else, or a file gone."""
     try:
-        with attachment.file.storage.open(attachment.file.name, "rb") as handle:
-            return image_type(handle.read(IMAGE_HEAD_BYTES))
+        return image_type(read_head(attachment.file.storage, attachment.file.name))
     except OSError:
         return None
+
+
+def read_head(storage: Storage, name: str) -> bytes:
+    """The first bytes of a stored file: from a bucket without downloading the rest."""
+    if isinstance(storage, HeadReader):
+        return storage.read_head(name, IMAGE_HEAD_BYTES)
+    with storage.open(name, "rb") as handle:
+        return bytes(handle.read(IMAGE_HEAD_BYTES))
 
 
 def file_size(size: int) -> str:
@@ -167,11 +199,21 @@ class _Measured(File):
 
     def chunks(self, chunk_size: int | None = None) -> Iterator[bytes]:
         for chunk in self.source.chunks(chunk_size):
-            self.length += len(chunk)
-            if self.length > self.limit:
-                raise attachment_too_large(name=self.name, size=None)
-            self.digest.update(chunk)
-            yield chunk
+            yield self._counted(chunk)
+
+    def read(self, size: int | None = -1) -> bytes:
+        """What a bucket's upload reads (it reads rather than taking chunks), from the start."""
+        if self.length == 0 and self.source.seekable():
+            self.source.seek(0)
+        chunk = self.source.read(-1 if size is None else size)
+        return self._counted(chunk.encode() if isinstance(chunk, str) else chunk)
+
+    def _counted(self, chunk: bytes) -> bytes:
+        self.length += len(chunk)
+        if self.length > self.limit:
+            raise attachment_too_large(name=self.name, size=None)
+        self.digest.update(chunk)
+        return chunk
 
 
 def _declared_size(source: File) -> int | None:
@@ -211,11 +253,18 @@ def store(field: FileField, content: bytes | File, *, name: str) -> Iterator[Sto
         raise
 
 
+ORPHAN_BATCH = 500
+
+
 def remove_orphans(*, older_than: timedelta = ORPHAN_AGE) -> int:
     """Remove the attachment files no row points to (a transaction around the attaching rolled
-    back, or the process died before committing) and the partial files of interrupted writes,
-    once older than ``older_than``; how many went."""
-    root = Path(default_storage.path(""))
+    back, or the process died before committing) and the partial files of interrupted writes
+    (in a bucket: its unfinished uploads), once older than ``older_than``; how many went.
+    With several workers each runs it: removing a file twice is no harm."""
+    storage = default_storage
+    if isinstance(storage, Listing):
+        return _remove_orphans_listed(storage, older_than)
+    root = Path(storage.path(""))
     cutoff = time.time() - older_than.total_seconds()
     removed, candidates = 0, {}
     for path in (root / "attachments").rglob("*"):
@@ -226,17 +275,31 @@ def remove_orphans(*, older_than: timedelta = ORPHAN_AGE) -> int:
             removed += 1
             continue
         candidates[path.relative_to(root).as_posix()] = path
-        if len(candidates) >= 500:
-            removed += _remove_unreferenced(candidates)
+        if len(candidates) >= ORPHAN_BATCH:
+            removed += _remove_unreferenced(storage, candidates)
             candidates = {}
-    return removed + _remove_unreferenced(candidates)
+    return removed + _remove_unreferenced(storage, candidates)
 
 
-def _remove_unreferenced(candidates: dict[str, Path]) -> int:
+def _remove_orphans_listed(storage: Listing, older_than: timedelta) -> int:
+    cutoff = timezone.now() - older_than
+    removed = storage.abort_uploads_before("attachments/", cutoff)
+    candidates: dict[str, object] = {}
+    for name, modified in storage.stored_files("attachments/"):
+        if modified > cutoff:
+            continue
+        candidates[name] = name
+        if len(candidates) >= ORPHAN_BATCH:
+            removed += _remove_unreferenced(storage, candidates)
+            candidates = {}
+    return removed + _remove_unreferenced(storage, candidates)
+
+
+def _remove_unreferenced(storage: Any, candidates: Mapping[str, object]) -> int:
     referenced = set(Attachment.objects.filter(file__in=list(candidates))
                      .values_list("file", flat=True))
-    orphans = [path for name, path in candidates.items() if name not in referenced]
-    for path in orphans:
-        log.info("Removing %s: no attachment points to it", path)
-        path.unlink(missing_ok=True)
+    orphans = [name for name in candidates if name not in referenced]
+    for name in orphans:
+        log.info("Removing %s: no attachment points to it", candidates[name])
+        storage.delete(name)
     return len(orphans)

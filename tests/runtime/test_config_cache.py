@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 from opsdesk.runtime import config
 from opsdesk.tickets.choices import Priority
@@ -52,3 +52,21 @@ def test_a_batch_of_work_reads_the_generation_once(django_assert_num_queries):
             priority_for(impact="none", urgency="low")
     with django_assert_num_queries(1):  # outside the block, each read checks again
         priority_for(impact="none", urgency="low")
+
+
+def test_a_change_rolled_back_here_never_passes_for_another_process_change():
+    assert priority_for(impact="none", urgency="low") == Priority.LOW
+    cell = PriorityRule.objects.get(impact="none", urgency="low")
+    with pytest.raises(RuntimeError), transaction.atomic():
+        cell.priority = Priority.MEDIUM
+        cell.save()
+        # Read (and kept) under the generation this change would make.
+        assert priority_for(impact="none", urgency="low") == Priority.MEDIUM
+        would_have_been = config.generation()
+        raise RuntimeError("the rest of the admin's form failed")
+
+    # Another process commits a change of its own: this process's memory is not told.
+    config.bump()
+
+    assert config.generation() != would_have_been
+    assert priority_for(impact="none", urgency="low") == Priority.LOW
