@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.workbook.child import INVALID_TITLE_REGEX
-from openpyxl.worksheet.worksheet import Worksheet
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
+
+# openpyxl is imported only where a workbook is written: ~6 MB that every web process and the
+# worker would otherwise hold for the few who export to Excel (bench.memory). This is its
+# ILLEGAL_CHARACTERS_RE (the control characters XLSX cannot hold), which CSV cells use too
+# (tests/reports check that the two agree).
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -92,6 +97,9 @@ def _csv_cell(cell: Cell) -> str | int | float:
 
 
 def to_xlsx(tables: Sequence[Table]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     workbook = Workbook()
     assert workbook.active is not None
     workbook.remove(workbook.active)
@@ -137,6 +145,8 @@ def _xlsx_value(cell: Cell) -> str | int | float | date | datetime | None:
 
 
 def _sheet_name(wanted: str, used: set[str]) -> str:
+    from openpyxl.workbook.child import INVALID_TITLE_REGEX
+
     base = INVALID_TITLE_REGEX.sub(" ", wanted).strip("' ")[:SHEET_NAME_LIMIT] or "Sheet"
     name, n = base, 2
     while name.lower() in used:
@@ -148,6 +158,8 @@ def _sheet_name(wanted: str, used: set[str]) -> str:
 
 def _fit_columns(sheet: Worksheet, table: Table) -> None:
     """Columns wide enough for their header and values (a CJK character counts twice)."""
+    from openpyxl.utils import get_column_letter
+
     widths = [_width(h) for h in table.headers]
     for row in table.rows:
         for i, value in enumerate(row[:len(widths)]):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,6 +26,8 @@ from opsdesk.runtime.backoff import Backoff
 
 # A task loop that ran this long before failing was healthy: its next failure is a new outage.
 HEALTHY_SECONDS = 60.0
+# How long stopping a worker run in the background waits for its running task.
+STOP_TIMEOUT = 10.0
 
 
 @dataclass
@@ -43,16 +46,7 @@ def run(*, interval: float = 1.0) -> None:
     """Run the worker until it is signalled to stop."""
     identity = Identity()
     stop = threading.Event()
-    dispatcher.start(stop)
-    periodic.start(stop, periodic.default_jobs(identity=identity))
-    # Apart from the other jobs, which may run for minutes: a late beat gets this worker's
-    # running task queued again by another worker, and /readyz reports no worker alive.
-    periodic.start(stop, [periodic.heartbeat(identity)], name="opsdesk-heartbeat")
-    worker = Worker(
-        queue_names=["*"], interval=interval, batch=False, backend_name=DEFAULT_TASK_BACKEND_ALIAS,
-        startup_delay=False, max_tasks=None, worker_id=identity.worker_id,
-        excluded_queue_names=[],
-    )
+    worker = _start_beside_tasks(identity, stop, interval)
     worker.configure_signals()
     try:
         run_tasks(worker, identity)
@@ -61,6 +55,44 @@ def run(*, interval: float = 1.0) -> None:
         # Without the database the heartbeat simply ages out.
         with contextlib.suppress(Exception):
             recovery.stop_beating(identity.worker_id)
+
+
+def start_in_background(*, interval: float = 1.0) -> Callable[[], None]:
+    """Run the worker in threads of this process, beside what it already runs (the web server
+    of ``opsdesk run``, runtime/embedded.py); returns the function that stops it, which waits
+    for a running task to end."""
+    identity = Identity()
+    stop = threading.Event()
+    worker = _start_beside_tasks(identity, stop, interval)
+    tasks = threading.Thread(target=run_tasks, args=(worker, identity), name="opsdesk-tasks",
+                             daemon=True)
+    tasks.start()
+
+    def halt(timeout: float = STOP_TIMEOUT) -> None:
+        if stop.is_set():
+            return
+        stop.set()
+        worker.running = False  # the loop ends after its current task
+        tasks.join(timeout)
+        with contextlib.suppress(Exception):
+            recovery.stop_beating(identity.worker_id)
+
+    return halt
+
+
+def _start_beside_tasks(identity: Identity, stop: threading.Event, interval: float) -> Worker:
+    """Start the dispatcher, the periodic jobs and the heartbeat; the task queue's loop, not
+    yet running."""
+    dispatcher.start(stop)
+    periodic.start(stop, periodic.default_jobs(identity=identity))
+    # Apart from the other jobs, which may run for minutes: a late beat gets this worker's
+    # running task queued again by another worker, and /readyz reports no worker alive.
+    periodic.start(stop, [periodic.heartbeat(identity)], name="opsdesk-heartbeat")
+    return Worker(
+        queue_names=["*"], interval=interval, batch=False, backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+        startup_delay=False, max_tasks=None, worker_id=identity.worker_id,
+        excluded_queue_names=[],
+    )
 
 
 def run_tasks(worker: Worker, identity: Identity) -> None:

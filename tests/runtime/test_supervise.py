@@ -48,25 +48,32 @@ def _ping(port: int) -> bool:
         return False
 
 
-def _worker_pids(supervisor_pid: int) -> list[int]:
-    found = subprocess.run(["pgrep", "-P", str(supervisor_pid), "-f", "opsdesk.cli worker"],
+def _children(pid: int, pattern: str = "") -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid), *(["-f", pattern] if pattern else [])],
                            capture_output=True, text=True).stdout.split()
-    return [int(pid) for pid in found]
+    return [int(child) for child in found]
 
 
-def test_make_run_keeps_serving_when_its_worker_is_killed(tmp_path):
+def _app_pids(supervisor_pid: int) -> list[int]:
+    """The web process that runs the application and, under `opsdesk run`, the worker
+    (runtime/embedded.py): Granian's worker, below Granian's main process."""
+    return [pid for main in _children(supervisor_pid, "granian") for pid in _children(main)]
+
+
+def test_make_run_keeps_serving_and_dispatching_when_its_web_process_is_killed(tmp_path):
     with throwaway_desk(tmp_path) as desk:
         port = free_port()
         run = desk.start("run", "--no-demo", "--port", str(port), log="run.log")
         wait_for(lambda: _ping(port), timeout=60, what="the web server")
-        first = wait_for(lambda: _worker_pids(run.pid), timeout=30, what="the worker")
+        first = wait_for(lambda: _app_pids(run.pid), timeout=30, what="the web process")
 
         os.kill(first[0], signal.SIGKILL)
 
-        replaced = wait_for(lambda: [p for p in _worker_pids(run.pid) if p not in first],
-                            timeout=30, what="a new worker")
-        assert replaced and _ping(port)
+        replaced = wait_for(lambda: [p for p in _app_pids(run.pid) if p not in first],
+                            timeout=30, what="a new web process")
+        assert replaced
+        wait_for(lambda: _ping(port), timeout=30, what="the new web process answering")
         desk.file_ticket("工作进程重启后的工单")
         wait_for(lambda: desk.query("SELECT dispatched FROM tickets_ticket")[0][0],
-                 timeout=30, what="the new worker dispatching")
+                 timeout=30, what="the new web process's worker dispatching")
         assert run.poll() is None

@@ -18,13 +18,14 @@ from opsdesk.runtime import logs
 THREADS_PER_PROCESS = 2
 
 
-def granian_argv(*, host: str, port: int, workers: int) -> list[str]:
+def granian_argv(*, host: str, port: int, workers: int, threads: int = THREADS_PER_PROCESS,
+                 application: str = "opsdesk.runtime.wsgi:application") -> list[str]:
     return [
         sys.executable, "-m", "granian", "--interface", "wsgi",
         "--host", host, "--port", str(port), "--workers", str(workers),
-        "--blocking-threads", str(THREADS_PER_PROCESS), "--no-access-log",
+        "--blocking-threads", str(threads), "--no-access-log",
         "--respawn-failed-workers", "--log-config", str(granian_log_config()),
-        "opsdesk.runtime.wsgi:application",
+        application,
     ]
 
 
