@@ -23,10 +23,9 @@ from opsdesk.reports.days import Seconds, StepsSince, day_of, day_step
 from opsdesk.reports.periods import Period
 from opsdesk.sla.models import Clock
 from opsdesk.sla.selectors import policy_for
-from opsdesk.tickets.choices import Priority, SourceKind, Status
+from opsdesk.tickets.choices import STILL_OPEN, Priority, SourceKind
 from opsdesk.tickets.models import Ticket
 
-OPEN_STATES = [s for s in Status if s not in (Status.CLOSED, Status.ARCHIVED)]
 # Upper bounds of the backlog's age groups; the last group is everything older.
 AGE_LIMITS: tuple[tuple[timedelta, Promise], ...] = (
     (timedelta(days=1), _("under 1 day")),
@@ -123,7 +122,7 @@ def _by_priority(counts: dict[tuple[int, object], int], keys: list[object]) -> l
 
 def open_tickets(*, module_id: int | None = None) -> OpenTickets:
     """Tickets not yet closed, by module (most first) and priority."""
-    rows = (_tickets(module_id).filter(status__in=OPEN_STATES)
+    rows = (_tickets(module_id).filter(STILL_OPEN)
             .values_list("priority", "module_id").annotate(n=Count("pk")).order_by())
     counts = {(priority, module): n for priority, module, n in rows}
     per_module: dict[int | None, int] = defaultdict(int)
@@ -159,7 +158,7 @@ def backlog_age(*, module_id: int | None = None, now: datetime | None = None) ->
           for i, (limit, _label) in enumerate(AGE_LIMITS)],
         default=Value(len(AGE_LIMITS)),
     )
-    rows = (_tickets(module_id).filter(status__in=OPEN_STATES).annotate(group=group)
+    rows = (_tickets(module_id).filter(STILL_OPEN).annotate(group=group)
             .values_list("priority", "group").annotate(n=Count("pk")).order_by())
     counts = {(priority, g): n for priority, g, n in rows}
     groups = [str(label) for _limit, label in AGE_LIMITS] + [str(OLDEST_AGE)]

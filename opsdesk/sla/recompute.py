@@ -27,13 +27,12 @@ from opsdesk.sla import clocks, selectors
 from opsdesk.sla.calendars import WorkCalendar
 from opsdesk.sla.models import BusinessCalendar, Clock, Notice, SlaPolicy
 from opsdesk.sla.targets import Target
-from opsdesk.tickets.choices import Status
+from opsdesk.tickets.choices import OPEN_STATUSES, STILL_OPEN
 from opsdesk.tickets.models import Ticket, TimelineEvent
 from opsdesk.tickets.services import append_events
 
 # Every clock of a ticket not yet closed may still run: running, paused, or stopped while the
 # fix awaits verification (a rejected fix restarts it with the targets of that moment).
-OPEN_STATUSES = [s for s in Status if s not in (Status.CLOSED, Status.ARCHIVED)]
 # What a recomputation may change; written back for every clock that changed.
 WRITTEN = ("policy", "calendar", "warning_fraction", "response_target", "resolution_target",
            "response_days", "resolution_days", "response_spent", "resolution_spent",
@@ -59,7 +58,7 @@ class Change:
 def open_clock_ids(which: Q) -> list[int]:
     """The tickets not yet closed whose clocks are ``which`` (found through the tickets' status
     index)."""
-    open_tickets = Ticket.objects.filter(status__in=OPEN_STATUSES).values("id")
+    open_tickets = Ticket.objects.filter(STILL_OPEN).values("id")
     found = Clock.objects.filter(which, ticket_id__in=open_tickets).order_by("ticket_id")
     return list(found.values_list("ticket_id", flat=True))
 

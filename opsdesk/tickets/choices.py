@@ -17,6 +17,16 @@ class Status(models.TextChoices):
     ARCHIVED = "archived", _("Archived")
 
 
+# A ticket is open until it is closed or archived (the workflow's read-only states; a test
+# keeps the two the same). In declaration order: the queues list them in this order.
+CLOSED_STATUSES = (Status.CLOSED, Status.ARCHIVED)
+OPEN_STATUSES = tuple(s for s in Status if s not in CLOSED_STATUSES)
+# The same as a condition, spelled the way the partial indexes of open tickets state it
+# (tickets/models.py): SQLite uses such an index only for a query that states its condition
+# term by term, which a list of statuses (status IN (...)) cannot match.
+STILL_OPEN = models.Q(*(~models.Q(status=s) for s in CLOSED_STATUSES))
+
+
 class Priority(models.IntegerChoices):
     """Stored as a rank so that ordering by priority is an index scan; 1 is the most urgent."""
 

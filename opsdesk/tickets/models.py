@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from opsdesk.accounts.models import Module, ProblemType, User
 from opsdesk.tickets.choices import (
+    STILL_OPEN,
     Channel,
     Impact,
     LinkKind,
@@ -142,6 +143,14 @@ class Ticket(models.Model):
             models.Index(fields=["module", "status", "id"], name="ticket_module"),
             models.Index(fields=["submitter", "id"], name="ticket_submitter"),
             models.Index(fields=["source_kind", "id"], name="ticket_source"),
+            # The open queues, newest first: every open ticket, and each person's ("mine")
+            # or nobody's. Only open tickets are in them, so a page reads its 50 entries
+            # whatever the archive's size; the (status, id) index served a list of states by
+            # reading every open ticket and sorting them (127 ms at 20,000 open tickets).
+            # Queries state STILL_OPEN to use them (tickets/selectors.py).
+            models.Index(fields=["id"], condition=STILL_OPEN, name="ticket_open"),
+            models.Index(fields=["assignee", "id"], condition=STILL_OPEN,
+                         name="ticket_open_assignee"),
             # Dashboards: the tickets submitted in a date range, counted by day and source
             # from the index alone.
             models.Index(fields=["submitted_at", "source_kind", "module"],

@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from opsdesk.accounts.models import User
 from opsdesk.accounts.roles import ASSIGNABLE_ROLES, Role
 from opsdesk.notify.selectors import teammate_ids
-from opsdesk.tickets.choices import Status
+from opsdesk.tickets.choices import OPEN_STATUSES, Status
 from opsdesk.tickets.selectors import TicketFilters
 
-OPEN = [s.value for s in Status if s not in (Status.CLOSED, Status.ARCHIVED)]
+OPEN = list(OPEN_STATUSES)
 # What a row of a queue shows: the key, title, priority, status, SLA, assignee, module, time.
 ROW_COLUMNS = (
     "title", "priority", "status", "submitted_at", "assignee__username",

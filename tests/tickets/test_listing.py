@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from opsdesk.accounts.roles import Role
-from opsdesk.tickets import services
-from opsdesk.tickets.choices import Priority
+from opsdesk.tickets import services, workflow
+from opsdesk.tickets.choices import OPEN_STATUSES, STILL_OPEN, Priority
 from opsdesk.tickets.models import Ticket
 from tests.factories import ModuleFactory, TicketFactory, UserFactory, payment_module
 
@@ -198,3 +199,42 @@ def test_the_problem_type_filter(api, people, desk):
                   by=people["duty"], assignee=people["support"], problem_type="data")
     assert keys(api["duty"].get("/tickets", problem_type="data")) == [data.key]
     assert keys(api["duty"].get("/tickets", problem_type="code")) == []
+
+
+# The open queues: every open state at once, and a person's open tickets.
+
+def test_the_open_queue_walks_the_open_tickets_newest_first(api, people, desk, many):
+    open_states = [s.value for s in OPEN_STATUSES]
+    seen, cursor = [], None
+    while True:
+        params = {"status": open_states, "limit": 4, **({"cursor": cursor} if cursor else {})}
+        page = api["duty"].get("/tickets", **params).json()
+        seen += [item["key"] for item in page["items"]]
+        if (cursor := page["next_cursor"]) is None:
+            break
+
+    open_tickets = Ticket.objects.exclude(status__in=["closed", "archived"]).order_by("-id")
+    assert seen == [t.key for t in open_tickets]
+    assert desk["question"].key not in seen  # dismissed: closed
+    mine = api["duty"].get("/tickets", status=open_states, assignee=people["owner"].username).json()
+    assert [item["key"] for item in mine["items"]] == [desk["alert"].key]
+
+
+def test_workflow_and_queues_agree_on_what_is_open():
+    assert set(OPEN_STATUSES) == set(workflow.OPEN_STATES)
+    assert Ticket.objects.filter(STILL_OPEN).query.where is not None
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's own query plan")
+def test_an_open_queue_page_reads_the_open_index_without_sorting(people):
+    from opsdesk.tickets.selectors import TicketFilters, _apply_filters
+
+    open_states = list(OPEN_STATUSES)
+    for filters in (TicketFilters(status=open_states),
+                    TicketFilters(status=open_states, assignee=str(people["owner"].pk))):
+        page = _apply_filters(Ticket.objects.all(), filters, people["duty"]).order_by("-id")[:51]
+        sql, params = page.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " / ".join(row[-1] for row in cursor.fetchall())
+        assert "ticket_open" in plan and "TEMP B-TREE" not in plan, plan
