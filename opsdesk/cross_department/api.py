@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from opsdesk.accounts.models import User
 from opsdesk.bounds import Day
@@ -57,10 +57,10 @@ class CrossDepartmentOut(Schema):
     "/requests/cross-department", response={201: CrossDepartmentOut},
     summary="Request work from the technical department (a requirement ticket)",
 )
-def submit(request: HttpRequest, payload: CrossDepartmentIn) -> tuple[int, Any]:
+def submit(request: HttpRequest, payload: CrossDepartmentIn) -> Status[Any]:
     user = request.auth  # type: ignore[attr-defined]
     assert isinstance(user, User)
     channel = Channel.WEB if getattr(request, "via_session", False) else Channel.API
     submitted = services.submit_request(by=user, channel=channel, **payload.dict())
     submitted.ticket.refresh_from_db()  # routing may have assigned it meanwhile
-    return 201, submitted
+    return Status(201, submitted)

@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from opsdesk.admin_mixins import ReadOnlyAdminMixin
 from opsdesk.emergencies.models import Emergency, EmergencySettings
 
 
@@ -21,17 +22,8 @@ class EmergencySettingsAdmin(admin.ModelAdmin):
 
 
 @admin.register(Emergency)
-class EmergencyAdmin(admin.ModelAdmin):
+class EmergencyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Declared through the API and the UI, with their events on the ticket: read only."""
 
     list_display = ("ticket", "declared_by", "declared_at", "from_scratch", "next_update_at")
     date_hierarchy = "declared_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

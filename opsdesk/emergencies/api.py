@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from opsdesk.accounts.models import User
 from opsdesk.bounds import Moment
@@ -100,11 +100,11 @@ def _channel(request: HttpRequest) -> str:
 
 
 @router.post("/emergencies", response={201: EmergencyOut}, summary="Declare a new emergency")
-def declare_new(request: HttpRequest, payload: DeclareNewIn) -> tuple[int, Emergency]:
+def declare_new(request: HttpRequest, payload: DeclareNewIn) -> Status[Emergency]:
     emergency = services.declare_new(by=_user(request), channel=_channel(request),
                                      **payload.dict())
     emergency.ticket.refresh_from_db()  # routing assigned it meanwhile
-    return 201, emergency
+    return Status(201, emergency)
 
 
 @router.get("/emergencies", response=list[EmergencyOut], summary="Open emergencies")
@@ -116,12 +116,12 @@ def list_open(request: HttpRequest) -> Any:
 
 @router.post("/tickets/{key}/emergency", response={201: EmergencyOut},
              summary="Declare an emergency on a ticket")
-def declare(request: HttpRequest, key: str, payload: DeclareIn) -> tuple[int, Emergency]:
+def declare(request: HttpRequest, key: str, payload: DeclareIn) -> Status[Emergency]:
     user = _user(request)
     ticket = tickets.get_ticket(user=user, key=key)
     emergency = services.declare_on_ticket(ticket_id=ticket.pk, by=user, reason=payload.reason)
     emergency.ticket.refresh_from_db()
-    return 201, emergency
+    return Status(201, emergency)
 
 
 @router.get("/tickets/{key}/emergency", response=EmergencyOut, summary="The ticket's emergency")
@@ -136,11 +136,11 @@ def get_emergency(request: HttpRequest, key: str) -> Emergency:
 
 @router.post("/tickets/{key}/status-updates", response={201: StatusUpdateOut},
              summary="Post a status update to the emergency's stakeholders")
-def post_update(request: HttpRequest, key: str, payload: StatusUpdateIn) -> tuple[int, Any]:
+def post_update(request: HttpRequest, key: str, payload: StatusUpdateIn) -> Status[Any]:
     user = _user(request)
     ticket = tickets.get_ticket(user=user, key=key)
     event = services.post_status_update(
         ticket_id=ticket.pk, by=user, message=payload.message,
         next_update_at=payload.next_update_at,
     )
-    return 201, event
+    return Status(201, event)

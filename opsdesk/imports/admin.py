@@ -1,11 +1,11 @@
 from django.contrib import admin
-from django.http import HttpRequest
 
+from opsdesk.admin_mixins import ReadOnlyAdminMixin
 from opsdesk.imports.models import ImportedTicket
 
 
 @admin.register(ImportedTicket)
-class ImportedTicketAdmin(admin.ModelAdmin):
+class ImportedTicketAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Which ticket each imported issue became. Read-only: the record is what makes a rerun
     skip the issue, and the import command is the only thing that writes it."""
 
@@ -13,12 +13,3 @@ class ImportedTicketAdmin(admin.ModelAdmin):
     list_filter = ("system",)
     search_fields = ("external_key", "file_name")
     list_select_related = ("ticket",)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

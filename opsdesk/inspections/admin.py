@@ -3,6 +3,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from opsdesk.admin_mixins import ReadOnlyAdminMixin
 from opsdesk.inspections import services
 from opsdesk.inspections.models import InspectionItem, InspectionPlan, InspectionRun
 
@@ -31,18 +32,9 @@ class InspectionPlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(InspectionRun)
-class InspectionRunAdmin(admin.ModelAdmin):
+class InspectionRunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Runs are created by the schedule and recorded through the API and the UI: read only."""
 
     list_display = ("plan", "due_at", "status", "started_by", "finished_at")
     list_filter = ("status", "plan")
     date_hierarchy = "due_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from ninja import Field, File, Query, Router, Schema
+from ninja import Field, File, Query, Router, Schema, Status
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
@@ -84,11 +84,11 @@ def submit_results(request: HttpRequest, run_id: Id, payload: ResultsIn) -> Insp
 @decorate_view(uploads.refused_at_once)
 def add_evidence(
     request: HttpRequest, run_id: Id, item_id: Id, file: File[UploadedFile]
-) -> tuple[int, Any]:
+) -> Status[Any]:
     user = _user(request)
     selectors.get_run(user=user, run_id=run_id)
     attachment = services.attach_evidence(
         run_id=run_id, item_id=item_id, by=user, name=file.name or "", content=file,
         content_type=file.content_type or "",
     )
-    return 201, attachment
+    return Status(201, attachment)

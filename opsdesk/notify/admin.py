@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from opsdesk.admin_mixins import ReadOnlyAdminMixin
 from opsdesk.notify import services
 from opsdesk.notify.choices import NotificationKind
 from opsdesk.notify.models import Channel, Delivery, Team
@@ -88,7 +89,7 @@ class ChannelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "created_at", "notification_kind", "ticket", "recipient_name", "channel_kind",
         "status", "attempts", "next_attempt_at", "sent_at",
@@ -104,15 +105,6 @@ class DeliveryAdmin(admin.ModelAdmin):
         "recipient_name", "channel", "channel_kind", "address", "language", "subject", "body",
         "status", "attempts", "last_error", "next_attempt_at", "sent_at", "created_at",
     )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def has_retry_permission(self, request: HttpRequest) -> bool:
         # Retrying writes, so it takes the change permission the read-only admin never uses.

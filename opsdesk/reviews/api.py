@@ -10,7 +10,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from opsdesk.accounts.models import User
 from opsdesk.bounds import Id
@@ -131,11 +131,11 @@ def get_review(request: HttpRequest, key: str) -> dict[str, Any]:
 @router.post("/tickets/{key}/review", response={201: ReviewOut},
              summary="Start the post-incident review, its timeline summary generated")
 def start_review(request: HttpRequest, key: str,
-                 payload: ReviewIn) -> tuple[int, dict[str, Any]]:
+                 payload: ReviewIn) -> Status[dict[str, Any]]:
     ticket = _ticket(request, key)
     services.start_review(ticket_id=ticket.pk, by=_user(request),
                           fields=payload.dict(exclude_none=True))
-    return 201, _review(ticket)
+    return Status(201, _review(ticket))
 
 
 @router.patch("/tickets/{key}/review", response=ReviewOut, summary="Edit a draft review")
@@ -167,12 +167,12 @@ def complete_review(request: HttpRequest, key: str, payload: VersionIn) -> dict[
 @router.post("/tickets/{key}/review/actions", response={201: ActionItemOut},
              summary="Add an action item (owner, due date) to a draft review")
 def add_action_item(request: HttpRequest, key: str,
-                    payload: ActionItemIn) -> tuple[int, dict[str, Any]]:
+                    payload: ActionItemIn) -> Status[dict[str, Any]]:
     ticket = _ticket(request, key)
     item = services.add_action_item(ticket_id=ticket.pk, by=_user(request),
                                     title=payload.title, owner=payload.owner,
                                     due_at=payload.due_at)
-    return 201, _item(item)
+    return Status(201, _item(item))
 
 
 @router.patch("/tickets/{key}/review/actions/{item_id}", response=ActionItemOut,

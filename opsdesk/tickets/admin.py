@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from opsdesk.admin_mixins import ReadOnlyAdminMixin
 from opsdesk.tickets.models import PriorityRule, SupportRating, Ticket, TimelineEvent
 
 
@@ -21,21 +22,12 @@ class TimelineInline(admin.TabularInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("id", "title", "status", "priority", "assignee", "module", "submitted_at")
     list_filter = ("status", "priority", "source_kind", "channel", "module")
     search_fields = ("title", "description", "submitter_name")
     list_select_related = ("assignee", "module")
     inlines = (TimelineInline,)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(PriorityRule)

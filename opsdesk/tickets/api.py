@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema
+from ninja import Status as Reply
 from ninja.decorators import decorate_view
 from ninja.files import UploadedFile
 
@@ -179,13 +180,13 @@ def verify(request: HttpRequest, key: str, payload: VerifyIn) -> HttpResponse:
 @router.post(
     "/tickets/{key}/worklog", response={201: WorkLogOut}, summary="Record an executed step"
 )
-def add_work_log_step(request: HttpRequest, key: str, payload: WorkLogIn) -> tuple[int, Any]:
+def add_work_log_step(request: HttpRequest, key: str, payload: WorkLogIn) -> Reply[Any]:
     user = _user(request)
     ticket = selectors.get_ticket(user=user, key=key)
     step = services.add_work_log_step(
         ticket_id=ticket.pk, by=user, **payload.dict(exclude_none=True)
     )
-    return 201, step
+    return Reply(201, step)
 
 
 @router.get("/tickets/{key}/worklog", response=list[WorkLogOut], summary="The work log")
@@ -195,13 +196,13 @@ def list_work_log(request: HttpRequest, key: str) -> Any:
 
 
 @router.post("/tickets/{key}/comments", response={201: CommentOut}, summary="Comment")
-def add_comment(request: HttpRequest, key: str, payload: CommentIn) -> tuple[int, Any]:
+def add_comment(request: HttpRequest, key: str, payload: CommentIn) -> Reply[Any]:
     user = _user(request)
     ticket = selectors.get_ticket(user=user, key=key)
     comment = services.add_comment(
         ticket_id=ticket.pk, by=user, body=payload.body, internal=payload.internal
     )
-    return 201, comment
+    return Reply(201, comment)
 
 
 @router.post("/tickets/{key}/collaborators", response=TicketOut, summary="Change collaborators")
@@ -221,22 +222,22 @@ def list_links(request: HttpRequest, key: str) -> list[dict[str, Any]]:
 
 @router.post("/tickets/{key}/links", response={201: LinkOut},
              summary="Link to another ticket (staff)")
-def add_link(request: HttpRequest, key: str, payload: LinkIn) -> tuple[int, dict[str, Any]]:
+def add_link(request: HttpRequest, key: str, payload: LinkIn) -> Reply[dict[str, Any]]:
     user = _user(request)
     ticket = selectors.get_ticket(user=user, key=key)
     link = services.link_tickets(ticket_id=ticket.pk, by=user, other=payload.ticket,
                                  kind=payload.kind)
     view = next(v for v in selectors.links_of(user=user, ticket=ticket) if v.link.pk == link.pk)
-    return 201, _link_out(view)
+    return Reply(201, _link_out(view))
 
 
 @router.delete("/tickets/{key}/links/{link_id}", response={204: None},
                summary="Remove a link (staff)")
-def remove_link(request: HttpRequest, key: str, link_id: Id) -> tuple[int, None]:
+def remove_link(request: HttpRequest, key: str, link_id: Id) -> Reply[None]:
     user = _user(request)
     ticket = selectors.get_ticket(user=user, key=key)
     services.unlink_tickets(ticket_id=ticket.pk, by=user, link_id=link_id)
-    return 204, None
+    return Reply(204, None)
 
 
 def _link_out(view: selectors.LinkView) -> dict[str, Any]:
@@ -292,14 +293,14 @@ def add_attachment(
     request: HttpRequest, key: str, file: File[UploadedFile],
     # django-ninja's way to give a form field of a validated type its default.
     internal: FormFlag = Form(False),  # noqa: B008
-) -> tuple[int, Any]:
+) -> Reply[Any]:
     user = _user(request)
     ticket = selectors.get_ticket(user=user, key=key)
     attachment = services.add_attachment(
         ticket_id=ticket.pk, by=user, name=file.name or "", content=file,
         content_type=file.content_type or "", internal=internal,
     )
-    return 201, attachment
+    return Reply(201, attachment)
 
 
 @router.get("/tickets/{key}/attachments", response=list[AttachmentOut], summary="The files")

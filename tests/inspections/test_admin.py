@@ -53,5 +53,5 @@ def test_a_bad_schedule_or_zone_is_refused_on_the_form(admin_client, people):
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "hour: 25 is outside 0-23" in page and "Mars/Olympus" in page
+    assert "hour: 25 is not valid (allowed: 0-23)" in page and "Mars/Olympus" in page
     assert not InspectionPlan.objects.exists()

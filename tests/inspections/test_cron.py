@@ -1,5 +1,5 @@
 """Cron expressions on a time zone's wall clock: Asia/Shanghai (no daylight saving), month
-ends, leap days, and the gaps and folds of zones that do shift."""
+ends, leap days, and the gaps and folds of zones that do shift (as Debian's cron does)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,9 @@ def next_local(expression: str, after: datetime, zone: ZoneInfo = SH) -> datetim
         # Day of month and day of week both given: either matches (Vixie cron).
         ("0 9 15 * FRI", "2026-12-12 00:00", "2026-12-15 09:00"),
         ("0 9 15 * FRI", "2026-12-15 10:00", "2026-12-18 09:00"),
+        # The month's last day, and its first Monday.
+        ("0 18 L * *", "2027-02-01 00:00", "2027-02-28 18:00"),
+        ("0 9 * * MON#1", "2026-11-25 00:00", "2026-12-07 09:00"),
     ],
 )
 def test_next_run_on_the_shanghai_wall_clock(expression, after, expected):
@@ -55,10 +58,11 @@ def test_shanghai_has_no_daylight_saving_so_9am_is_always_01_utc(day):
         f"{day}T01:00:00+00:00")
 
 
-def test_a_wall_time_inside_a_daylight_saving_gap_is_skipped():
-    # 02:30 did not exist in New York on 8 March 2026.
+def test_a_wall_time_inside_a_daylight_saving_gap_runs_right_after_it():
+    # 02:30 did not exist in New York on 8 March 2026: the day's check runs at 03:00.
     found = next_local("30 2 * * *", datetime(2026, 3, 8, 0, 0, tzinfo=NY), NY)
-    assert found == datetime(2026, 3, 9, 2, 30, tzinfo=NY)
+    assert found == datetime(2026, 3, 8, 3, 0, tzinfo=NY)
+    assert next_local("30 2 * * *", found, NY) == datetime(2026, 3, 9, 2, 30, tzinfo=NY)
 
 
 def test_a_wall_time_that_happens_twice_runs_once():
@@ -67,6 +71,9 @@ def test_a_wall_time_that_happens_twice_runs_once():
     assert first == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
     following = parse("30 1 * * *").next_after(first, NY)
     assert following == datetime(2026, 11, 2, 1, 30, tzinfo=NY)
+    # From the second pass of 01:00-02:00, the first pass of 01:30 is already past.
+    second_pass = datetime(2026, 11, 1, 1, 10, fold=1, tzinfo=NY)
+    assert parse("30 1 * * *").next_after(second_pass, NY) == following
 
 
 @pytest.mark.parametrize(
@@ -74,16 +81,18 @@ def test_a_wall_time_that_happens_twice_runs_once():
     [
         ("0 9 * *", "expected 5 fields"),
         ("0 9 * * * *", "expected 5 fields"),
-        ("60 9 * * *", "minute: 60 is outside 0-59"),
-        ("0 24 * * *", "hour: 24 is outside 0-23"),
-        ("0 9 0 * *", "day of month: 0 is outside 1-31"),
-        ("0 9 L * *", "day of month: 'L' is not a number"),
-        ("0 9 * 13 *", "month: 13 is outside 1-12"),
-        ("0 9 * * 8", "day of week: 8 is outside 0-7"),
-        ("*/0 9 * * *", "not a valid step"),
-        ("0 17-9 * * *", "runs backwards"),
-        ("0 9 1,,2 * *", "empty list entry"),
+        ("0 9 * * * 2026", "expected 5 fields"),
+        ("60 9 * * *", r"minute: 60 is not valid \(allowed: 0-59\)"),
+        ("0 24 * * *", "hour: 24 is not valid"),
+        ("0 9 0 * *", "day of month: 0 is not valid"),
+        ("0 9 X * *", "day of month: X is not valid"),
+        ("0 9 * 13 *", "month: 13 is not valid"),
+        ("0 9 * * 8", "day of week: 8 is not valid"),
+        ("*/0 9 * * *", r"minute: \*/0 is not valid"),
+        ("0 17-9 * * *", "hour: 17-9 is not valid"),
+        ("0 9 1,,2 * *", "day of month: 1,,2 is not valid"),
         ("0 9 31 2 *", "never matches"),
+        ("0 9 30 FEB *", "never matches"),
     ],
 )
 def test_bad_expressions_are_refused_saying_why(expression, problem):

@@ -1,60 +1,78 @@
-"""Plain text from an HTML-only mail, through the standard library's HTML parser: scripts,
-styles and the head are dropped, blocks become lines, and the result is text, never markup."""
+"""Plain text from an HTML-only mail, laid out as a browser shows it (inscriptis): scripts,
+styles and the head are dropped, blocks become lines, table rows stay rows, and the result is
+text, never markup."""
 
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-# Elements whose content is never text a reader saw.
-HIDDEN = frozenset({"script", "style", "head", "title", "noscript", "template", "iframe",
-                    "object", "svg", "math"})
-BLOCKS = frozenset({"p", "div", "section", "article", "header", "footer", "blockquote", "pre",
-                    "table", "tr", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
-                    "address", "center", "form", "fieldset", "dl", "dt", "dd"})
-VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "area", "base", "col", "embed",
-                  "source", "track", "wbr", "param"})
+if TYPE_CHECKING:
+    from lxml.html import HtmlElement
+
+# lxml and inscriptis are imported at the first HTML-only mail, not when a web process starts:
+# ~9 MB that every process would otherwise hold (bench.memory).
+
+# Elements whose content no reader saw: besides the head, scripts and styles that inscriptis
+# hides, what a mail client shows as a box or not at all (embedded pages, templates, drawings).
+HIDDEN = ("head", "title", "script", "style", "template", "iframe", "object", "svg", "math")
+# libxml2 drops a whole document nested 255 elements deep unless told the tree may be huge
+# (then 2048: only a hostile mail nests so deep, and it reads as empty), and inscriptis walks
+# the tree recursively, a Python frame a level: past this depth, elements keep their text
+# but lose their tags.
+MAX_DEPTH = 200
 
 
-class _TextCollector(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.chunks: list[str] = []
-        self.hidden: list[str] = []  # the open hidden elements
+@cache
+def _config() -> Any:
+    from inscriptis.css_profiles import CSS_PROFILES
+    from inscriptis.html_properties import Display
+    from inscriptis.model.config import ParserConfig
+    from inscriptis.model.html_element import HtmlElement as Style
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in HIDDEN:
-            self.hidden.append(tag)
-        elif tag == "br":
-            self.chunks.append("\n")
-        elif tag == "li":
-            self.chunks.append("\n- ")
-        elif tag in ("td", "th"):
-            self.chunks.append("\t")
-        elif tag in BLOCKS:
-            self.chunks.append("\n")
+    # No link targets: a reader saw the link's text, and a target may be ``javascript:``.
+    return ParserConfig(
+        css={**CSS_PROFILES["strict"], **{tag: Style(display=Display.none) for tag in HIDDEN}},
+        display_links=False, display_images=False,
+    )
 
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in HIDDEN:  # <script/> opens nothing
-            self.handle_starttag(tag, attrs)
 
-    def handle_endtag(self, tag: str) -> None:
-        if tag in HIDDEN:
-            if tag in self.hidden:
-                del self.hidden[len(self.hidden) - 1 - self.hidden[::-1].index(tag):]
-        elif tag in BLOCKS or tag == "li":
-            self.chunks.append("\n")
+@cache
+def _parser() -> Any:
+    from lxml.html import HTMLParser
 
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.chunks.append(re.sub(r"[ \t\r\n\f]+", " ", data))
+    return HTMLParser(huge_tree=True)
 
 
 def html_to_text(html: str) -> str:
     """The text a reader of ``html`` saw, one block per line, blank runs collapsed."""
-    collector = _TextCollector()
-    collector.feed(html)
-    collector.close()
-    lines = [line.strip(" \t\u00a0") for line in "".join(collector.chunks).split("\n")]
-    text = "\n".join(lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
+    if not html.strip():
+        return ""
+    from inscriptis.html_engine import Inscriptis
+    from lxml import etree
+    from lxml.html import document_fromstring
+
+    # lxml refuses a str that declares its own encoding; the text is decoded already.
+    html = re.sub(r"^\s*<\?xml[^>]*>", "", html)
+    try:
+        tree = document_fromstring(html, parser=_parser())
+    except etree.ParserError:  # nothing but comments or whitespace
+        return ""
+    _flatten_below(tree, MAX_DEPTH)
+    text = Inscriptis(tree, _config()).get_text()
+    lines = [line.rstrip(" \t\u00a0") for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+
+
+def _flatten_below(tree: HtmlElement, depth: int) -> None:
+    from lxml import etree
+
+    pending = [(tree, 0)]
+    while pending:
+        element, level = pending.pop()
+        if level == depth:
+            etree.strip_elements(element, *HIDDEN, with_tail=False)
+            etree.strip_tags(element, "*")
+        else:
+            pending.extend((child, level + 1) for child in element)

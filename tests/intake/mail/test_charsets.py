@@ -6,12 +6,14 @@ from __future__ import annotations
 import base64
 import quopri
 
+import pytest
+from charset_normalizer import from_bytes
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from opsdesk.intake.mail.charsets import decode_bytes, decode_header
 from opsdesk.intake.mail.parsing import parse
-from tests.intake.mail.corpus import eight_bit, message, text_part, word
+from tests.intake.mail.corpus import Part, eight_bit, message, text_part, word
 
 
 def _encodable(codec: str) -> st.SearchStrategy[str]:
@@ -185,3 +187,33 @@ HEADER_PIECES = st.one_of(
 def test_any_header_decodes_to_storable_text(value: str) -> None:
     decoded = decode_header(value)
     decoded.encode("utf-8")  # no lone surrogate: every undecoded byte became visible text
+
+
+UNLABELLED_MAIL = {
+    "gbk": "各位好：\n生产环境 Redis 内存使用率 95%，请尽快处理。\n附件是日志，谢谢！",
+    "big5": "您好，資料庫連線失敗，報表無法匯出。\n請協助處理，謝謝！",
+    "utf-8": "您好，支付接口超时，生僻字 䶮 显示异常。\n请协助处理。",
+    "shift_jis": "お世話になっております。\nサーバーの接続に失敗しました。ご確認ください。",
+    "cp1251": "Ошибка подключения к базе данных, повторите попытку позже.",
+}
+
+
+@pytest.mark.parametrize("codec", UNLABELLED_MAIL)
+def test_an_unlabelled_mail_body_is_decoded_exactly(codec: str) -> None:
+    text = UNLABELLED_MAIL[codec]
+    body = Part([("Content-Type", "text/plain"), ("Content-Transfer-Encoding", "8bit")],
+                text.replace("\n", "\r\n").encode(codec))
+    raw = message([("From", "a@corp.example"), ("Subject", "x")], body)
+    assert parse(raw).text == text
+
+
+@pytest.mark.parametrize(("text", "codec"), [
+    ("您好", "gb18030"), ("数据库连接失败，请处理", "gbk"), ("磁盘已满", "gb18030"),
+])
+def test_short_chinese_is_read_by_the_gb_rules_which_charset_normalizer_gets_wrong(
+        text: str, codec: str) -> None:
+    # Why the GB18030/Big5 rules come before charset-normalizer: on a subject's worth of
+    # text it answers Big5 or CP949. When this first assertion fails, it has learnt better.
+    best = from_bytes(text.encode(codec)).best()
+    assert best is None or str(best) != text
+    assert decode_bytes(text.encode(codec)) == text
