@@ -316,9 +316,11 @@ def _highlight(user: User, text: str, items: list[Ticket]) -> None:
         ticket.highlights = marks[ticket.pk]  # type: ignore[attr-defined]
 
 
-def count_tickets(*, user: User, filters: TicketFilters) -> int:
-    """How many tickets ``user`` may read match ``filters`` (a queue's badge)."""
-    return _apply_filters(visible_tickets(user), filters, user).order_by().count()
+def count_tickets(*, user: User, filters: TicketFilters, up_to: int | None = None) -> int:
+    """How many tickets ``user`` may read match ``filters``; with ``up_to``, counted no
+    further than ``up_to`` + 1 (a queue's badge: its cost then does not grow with the queue)."""
+    tickets = _apply_filters(visible_tickets(user), filters, user).order_by()
+    return (tickets if up_to is None else tickets[:up_to + 1]).count()
 
 
 def awaiting_approval(*, user: User) -> list[Ticket]:

@@ -50,6 +50,26 @@ def test_queues_show_counts_and_their_tickets(people, desk, browser_as):
     assert "数据库扩容" in text(client.get("/tickets/?queue=approval"))
 
 
+
+def _badge(page, queue):
+    marker = f'class="q-{queue}">'
+    start = page.index(marker)
+    return page[start:].split('class="count')[1].split(">")[1].split("<")[0]
+
+
+def test_a_badge_counts_up_to_its_limit_and_then_says_more(people, desk, browser_as,
+                                                          monkeypatch):
+    from opsdesk.web.views import workspace
+
+    monkeypatch.setattr(workspace, "BADGE_MAX", 2)
+    TicketFactory.create_batch(2, by=people["submitter"])  # three new tickets in all
+    page = text(browser_as(people["owner"]).get("/tickets/?queue=mine"))
+
+    assert _badge(page, "unassigned") == "2+"
+    assert _badge(page, "mine") == "2"  # exactly the limit: still a count
+    assert _badge(page, "approval") == "1"
+    assert 'class="count alarm"' not in page  # nothing breached
+
 def test_the_team_queue_holds_the_teammates_tickets(people, desk, browser_as):
     team = Team.objects.create(name="二线支持")
     team.members.add(people["owner"], people["support"])
