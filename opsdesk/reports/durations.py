@@ -6,7 +6,7 @@ both databases:
 - PostgreSQL computes them itself (``percentile_disc``, one sort per group, one row per group
   back);
 - SQLite has no percentile aggregate, so the durations are streamed to Python as
-  (group, seconds) pairs, kept in compact integer arrays (8 bytes each: 4 MB for a year of
+  (group, seconds) pairs, kept in compact arrays of doubles (8 bytes each: 4 MB for a year of
   500,000 tickets) and sorted per group. At 1,000,000 tickets this takes half the time of
   ranking them with SQLite's window functions, which sort every row with its group and
   evaluate three windows (bench/README.md, *Reports*).
@@ -39,8 +39,8 @@ GROUP BY report_group
 class Summary:
     count: int
     mean_seconds: float
-    median_seconds: int
-    p90_seconds: int
+    median_seconds: float
+    p90_seconds: float
 
 
 def summarise(rows: QuerySet[Any], *, group: Combinable,
@@ -54,17 +54,17 @@ def summarise(rows: QuerySet[Any], *, group: Combinable,
         if connection.vendor == "postgresql":
             cursor.execute(AGGREGATED.format(rows=sql, median=MEDIAN / 100, p90=P90 / 100),
                            params)
-            return {key: Summary(size, float(mean), int(median), int(p90))
+            return {key: Summary(size, float(mean), float(median), float(p90))
                     for key, size, mean, median, p90 in cursor.fetchall()}
         cursor.execute(sql, params)
-        durations: dict[Any, array[int]] = defaultdict(lambda: array("q"))
+        durations: dict[Any, array[float]] = defaultdict(lambda: array("d"))
         while batch := cursor.fetchmany(FETCH):
             for key, value in batch:
                 durations[key].append(value)
     return {key: _summary(values) for key, values in durations.items()}
 
 
-def _summary(values: array[int]) -> Summary:
+def _summary(values: array[float]) -> Summary:
     ordered = sorted(values)
     size = len(ordered)
     return Summary(size, sum(ordered) / size, ordered[_rank(size, MEDIAN) - 1],

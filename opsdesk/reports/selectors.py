@@ -9,9 +9,9 @@ priority (and module, when filtered) falls under.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from opsdesk.accounts.models import Module
 from opsdesk.reports.days import Seconds, StepsSince, day_of, day_step
+from opsdesk.reports.durations import Summary, summarise
 from opsdesk.reports.periods import Period
 from opsdesk.sla.models import Clock
 from opsdesk.sla.selectors import policy_for
@@ -169,14 +170,14 @@ def backlog_age(*, module_id: int | None = None, now: datetime | None = None) ->
 def times(*, period: Period, module_id: int | None = None) -> Times:
     """Median and 90th-percentile business time to respond and to resolve, per priority, for
     the clocks that stopped in the period, beside the policy's targets."""
-    responses = (_clocks(module_id)
-                 .filter(responded_at__gte=period.start, responded_at__lt=period.end,
-                         response_time__isnull=False)
-                 .values_list("ticket__priority", Seconds("response_time")))
-    resolutions = (_clocks(module_id)
-                   .filter(resolved_at__gte=period.start, resolved_at__lt=period.end,
-                           resolution_time__isnull=False)
-                   .values_list("ticket__priority", Seconds("resolution_time")))
+    responses = summarise(
+        _clocks(module_id).filter(responded_at__gte=period.start, responded_at__lt=period.end,
+                                  response_time__isnull=False),
+        group=F("ticket__priority"), seconds=Seconds("response_time"))
+    resolutions = summarise(
+        _clocks(module_id).filter(resolved_at__gte=period.start, resolved_at__lt=period.end,
+                                  resolution_time__isnull=False),
+        group=F("ticket__priority"), seconds=Seconds("resolution_time"))
     targets = policy_targets(module_id=module_id)
     return Times(
         response=_percentiles(responses, {p: t[0] for p, t in targets.items()}),
@@ -195,27 +196,19 @@ def policy_targets(*, module_id: int | None = None) -> dict[int, tuple[timedelta
     return targets
 
 
-def _percentiles(rows: Iterable[tuple[int, float]],
+def _percentiles(summaries: dict[Any, Summary],
                  targets: dict[int, timedelta]) -> list[PriorityTimes]:
-    durations: dict[int, list[float]] = defaultdict(list)
-    for priority, seconds in rows:
-        durations[priority].append(seconds / 60)
     out = []
     for p in Priority:
-        values = sorted(durations[p.value])
+        summary = summaries.get(p.value)
         target = targets.get(p.value)
         out.append(PriorityTimes(
-            p.code, str(p.label), len(values), _nearest_rank(values, 50),
-            _nearest_rank(values, 90), target.total_seconds() / 60 if target else None,
+            p.code, str(p.label), summary.count if summary else 0,
+            round(summary.median_seconds / 60, 1) if summary else None,
+            round(summary.p90_seconds / 60, 1) if summary else None,
+            target.total_seconds() / 60 if target else None,
         ))
     return out
-
-
-def _nearest_rank(ordered: list[float], percent: int) -> float | None:
-    if not ordered:
-        return None
-    rank = -(-percent * len(ordered) // 100)  # ceiling, without floats
-    return round(ordered[max(rank, 1) - 1], 1)
 
 
 def compliance(*, period: Period, module_id: int | None = None,
