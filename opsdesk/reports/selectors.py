@@ -24,7 +24,7 @@ from opsdesk.reports.durations import Summary, summarise
 from opsdesk.reports.periods import Period
 from opsdesk.sla.models import Clock
 from opsdesk.sla.selectors import policy_for
-from opsdesk.tickets.choices import STILL_OPEN, Priority, SourceKind
+from opsdesk.tickets.choices import OPEN_STATUSES, Priority, SourceKind
 from opsdesk.tickets.models import Ticket
 
 # Upper bounds of the backlog's age groups; the last group is everything older.
@@ -123,7 +123,7 @@ def _by_priority(counts: dict[tuple[int, object], int], keys: list[object]) -> l
 
 def open_tickets(*, module_id: int | None = None) -> OpenTickets:
     """Tickets not yet closed, by module (most first) and priority."""
-    rows = (_tickets(module_id).filter(STILL_OPEN)
+    rows = (_tickets(module_id).filter(status__in=OPEN_STATUSES)
             .values_list("priority", "module_id").annotate(n=Count("pk")).order_by())
     counts = {(priority, module): n for priority, module, n in rows}
     per_module: dict[int | None, int] = defaultdict(int)
@@ -159,7 +159,7 @@ def backlog_age(*, module_id: int | None = None, now: datetime | None = None) ->
           for i, (limit, _label) in enumerate(AGE_LIMITS)],
         default=Value(len(AGE_LIMITS)),
     )
-    rows = (_tickets(module_id).filter(STILL_OPEN).annotate(group=group)
+    rows = (_tickets(module_id).filter(status__in=OPEN_STATUSES).annotate(group=group)
             .values_list("priority", "group").annotate(n=Count("pk")).order_by())
     counts = {(priority, g): n for priority, g, n in rows}
     groups = [str(label) for _limit, label in AGE_LIMITS] + [str(OLDEST_AGE)]
