@@ -25,6 +25,7 @@ from opsdesk.api_errors import (
 )
 from opsdesk.cross_department.api import router as cross_department_router
 from opsdesk.emergencies.api import router as emergencies_router
+from opsdesk.errors import DomainError
 from opsdesk.inspections.api import router as inspections_router
 from opsdesk.intake.api import router as intake_router
 from opsdesk.knowledge.api import router as knowledge_router
@@ -34,7 +35,6 @@ from opsdesk.rendering import RENDERER
 from opsdesk.reports.api import router as reports_router
 from opsdesk.reviews.api import router as reviews_router
 from opsdesk.tickets.api import router as tickets_router
-from opsdesk.tickets.errors import DomainError
 
 log = logging.getLogger("opsdesk.api")
 

@@ -1,6 +1,6 @@
 """Errors of the emergencies app (answered like every other domain error)."""
 
-from opsdesk.tickets.errors import DomainError
+from opsdesk.errors import DomainError
 
 
 class AlreadyDeclared(DomainError):

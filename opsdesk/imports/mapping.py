@@ -37,13 +37,17 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import Module, User
+from opsdesk.errors import DomainError
 from opsdesk.imports import selectors
 from opsdesk.imports.sources import TARGETS, Column, Source
 from opsdesk.tickets.choices import Priority
 
 
-class MappingError(Exception):
+class MappingError(DomainError):
     """The mapping file cannot be used; the message says where and why."""
+
+    code = "mapping_invalid"
+    status = 422
 
 
 def normal(value: str) -> str:

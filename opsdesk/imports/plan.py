@@ -19,22 +19,16 @@ from django.utils.translation import gettext as _
 from opsdesk.accounts.models import Module, User
 from opsdesk.accounts.roles import ASSIGNABLE_ROLES
 from opsdesk.bounds import MomentOutOfRange, check_past_moment
+from opsdesk.errors import DomainError
 from opsdesk.imports import selectors
 from opsdesk.imports.dates import parse_moment
 from opsdesk.imports.mapping import Mapping, normal
 from opsdesk.imports.people import Directory, Person
 from opsdesk.imports.reading import Record, Table, UnreadableFile
-from opsdesk.imports.sources import (
-    ARCHIVED,
-    OPEN,
-    Column,
-    CommentFormatError,
-    Source,
-    html_to_text,
-)
+from opsdesk.imports.sources import ARCHIVED, OPEN, Column, CommentFormatError, Source
+from opsdesk.intake.mail.html_text import html_to_text
 from opsdesk.tickets import fields as f
 from opsdesk.tickets.choices import Channel, Impact, Priority, SourceKind, Status, Urgency
-from opsdesk.tickets.errors import DomainError
 from opsdesk.tickets.models import Ticket
 from opsdesk.tickets.services import new_ticket
 

@@ -12,14 +12,19 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from opsdesk.errors import DomainError
+
 ENCODINGS = ("auto", "utf-8", "gbk")
 # A pasted log can make one cell large; csv's default limit is 128 KiB.
 CELL_LIMIT = 16 * 1024 * 1024
 DELIMITERS = ",;\t"
 
 
-class UnreadableFile(Exception):
+class UnreadableFile(DomainError):
     """The file cannot be read as a table; the message says why, in the active language."""
+
+    code = "unreadable_file"
+    status = 422
 
 
 def decode(raw: bytes, encoding: str) -> tuple[str, str]:

@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
+from opsdesk.errors import DomainError
 from opsdesk.imports import selectors
 from opsdesk.imports.models import ImportedTicket
 from opsdesk.imports.people import Person
@@ -39,7 +40,6 @@ from opsdesk.imports.plan import Draft, Plan, Refusal
 from opsdesk.knowledge.services import reindex_tickets
 from opsdesk.runtime import config, rows
 from opsdesk.tickets.choices import Status
-from opsdesk.tickets.errors import DomainError
 from opsdesk.tickets.hooks import TicketChange, run_creation_hooks
 from opsdesk.tickets.models import Comment, TimelineEvent
 from opsdesk.tickets.services import append_events

@@ -12,7 +12,6 @@ one per line as ``2026-12-05 15:04:05,由张伟评论了。text``.
 from __future__ import annotations
 
 import enum
-import html
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -148,15 +147,6 @@ def _zentao_modules(cell: str) -> list[str]:
     leaf = path.rstrip("/").rsplit("/", 1)[-1].strip()
     names = [cell.strip(), path, path.strip("/"), leaf]
     return [name for i, name in enumerate(names) if name and name not in names[:i]]
-
-
-def html_to_text(markup: str) -> str:
-    """ZenTao's HTML description as plain text: paragraphs and breaks as lines, tags dropped,
-    entities read. Nothing of it is ever rendered as HTML."""
-    text = re.sub(r"(?i)<br\s*/?>|</p\s*>|</div\s*>|</li\s*>|</h\d\s*>", "\n", markup)
-    text = re.sub(r"(?s)<[^>]*>", "", text)
-    text = html.unescape(text).replace("\xa0", " ")
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(line.rstrip() for line in text.splitlines()))
 
 
 JIRA = Source(

@@ -1,6 +1,6 @@
 """Errors of the inspections app (the API answers them like every other domain error)."""
 
-from opsdesk.tickets.errors import DomainError
+from opsdesk.errors import DomainError
 
 
 class RunFinished(DomainError):

@@ -1,6 +1,7 @@
 """Integrations (secret shown once, rotated by an action), inbound messages read-only with a
 replay action (a partly rejected notification names each refused alert and why; its replay
-takes up only those), and the alerts seen, with the alerts of their groups."""
+takes up only those), the alerts seen, with the alerts of their groups, and the webhook reports
+received."""
 
 from typing import Any
 
@@ -10,11 +11,18 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from opsdesk.intake import receivers, services
+from opsdesk.errors import DomainError
+from opsdesk.intake import integrations, payloads
 from opsdesk.intake.mail import admin as mail_admin
-from opsdesk.intake.models import Alert, GroupedAlert, InboundMessage, Integration, IntegrationKind
+from opsdesk.intake.models import (
+    Alert,
+    GroupedAlert,
+    InboundMessage,
+    Integration,
+    IntegrationKind,
+    WebhookReport,
+)
 from opsdesk.tickets.choices import Channel
-from opsdesk.tickets.errors import DomainError
 
 
 @admin.register(Integration)
@@ -33,7 +41,7 @@ class IntegrationAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        created, secret = services.create_integration(
+        created, secret = integrations.create_integration(
             name=obj.name, kind=obj.kind, options=obj.options, enabled=obj.enabled
         )
         obj.pk = created.pk
@@ -43,7 +51,7 @@ class IntegrationAdmin(admin.ModelAdmin):
     def rotate_secret(self, request: HttpRequest, queryset: QuerySet[Integration]) -> None:
         for integration in queryset:
             self._show_secret(request, integration,
-                              services.rotate_secret(integration=integration))
+                              integrations.rotate_secret(integration=integration))
 
     def _show_secret(self, request: HttpRequest, integration: Integration, secret: str) -> None:
         messages.warning(request, _("The secret of %(name)s, shown only now: %(secret)s")
@@ -54,7 +62,7 @@ class IntegrationAdmin(admin.ModelAdmin):
                 "The signing key of %(name)s (HMAC-SHA256 of the body, sent in the %(header)s "
                 "header), shown only now: %(key)s"
             ) % {"name": integration.name, "header": options["signature_header"],
-                 "key": receivers.signing_key(integration)})
+                 "key": integrations.signing_key(integration)})
 
 
 @admin.register(InboundMessage)
@@ -76,7 +84,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
     def replay(self, request: HttpRequest, queryset: QuerySet[InboundMessage]) -> None:
         for pk in queryset.order_by("pk").values_list("pk", flat=True):
             try:
-                services.replay(message_id=pk)
+                payloads.replay(message_id=pk)
             except DomainError as error:
                 self.message_user(request, f"#{pk}: {error.message}", messages.ERROR)
             except Exception as error:  # recorded on the message as "failed"
@@ -107,3 +115,15 @@ class AlertAdmin(admin.ModelAdmin):
     list_filter = ("firing", "integration")
     readonly_fields = [f.name for f in Alert._meta.fields]
     inlines = (GroupedAlertInline,)
+
+
+@admin.register(WebhookReport)
+class WebhookReportAdmin(admin.ModelAdmin):
+    list_display = ("idempotency_key", "integration", "ticket", "external_id", "deliveries",
+                    "last_seen")
+    list_filter = ("integration",)
+    search_fields = ("idempotency_key", "external_id")
+    readonly_fields = [f.name for f in WebhookReport._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

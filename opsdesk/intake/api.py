@@ -12,10 +12,11 @@ from ninja import Router
 
 from opsdesk.accounts.addresses import client_address
 from opsdesk.accounts.models import User
-from opsdesk.intake import receivers, selectors, services
+from opsdesk.intake import integrations, payloads, selectors
 from opsdesk.intake.errors import PayloadTooLarge
 from opsdesk.intake.models import IntegrationKind
 from opsdesk.intake.schemas import AlertOut
+from opsdesk.intake.webhooks.reports import IDEMPOTENCY_HEADER
 from opsdesk.tickets import selectors as tickets
 
 router = Router(tags=["intake"])
@@ -45,28 +46,28 @@ def _body(request: HttpRequest) -> bytes:
 @router.post("/intake/alertmanager", auth=None, summary="Prometheus Alertmanager webhook (v4)")
 def alertmanager(request: HttpRequest) -> dict[str, Any]:
     remote = client_address(request) or ""
-    integration = services.authenticate(
+    integration = integrations.authenticate(
         kind=IntegrationKind.ALERTMANAGER, presented=_bearer(request), remote_addr=remote
     )
-    message = services.store_inbound(
+    message = payloads.store_inbound(
         integration=integration, channel=IntegrationKind.ALERTMANAGER, body=_body(request),
         content_type=request.content_type or "", remote_addr=remote,
     )
-    return {"message": message.pk, **services.process(message=message)}
+    return {"message": message.pk, **payloads.process(message=message)}
 
 
 @router.post("/intake/zabbix", auth=None,
              summary="Zabbix media type: problem, update and recovery events")
 def zabbix(request: HttpRequest) -> dict[str, Any]:
     remote = client_address(request) or ""
-    integration = services.authenticate(
+    integration = integrations.authenticate(
         kind=IntegrationKind.ZABBIX, presented=_bearer(request), remote_addr=remote
     )
-    message = services.store_inbound(
+    message = payloads.store_inbound(
         integration=integration, channel=IntegrationKind.ZABBIX, body=_body(request),
         content_type=request.content_type or "", remote_addr=remote,
     )
-    return {"message": message.pk, **services.process(message=message)}
+    return {"message": message.pk, **payloads.process(message=message)}
 
 
 @router.post("/intake/webhook/{slug}", auth=None, response={200: Any, 201: Any},
@@ -75,17 +76,17 @@ def webhook(request: HttpRequest, slug: str) -> tuple[int, dict[str, Any]]:
     """201 with the new ticket; 200 with the same ticket for a repeat of an idempotency key."""
     remote = client_address(request) or ""
     body = _body(request)
-    integration = receivers.authenticate_webhook(
+    integration = integrations.authenticate_webhook(
         slug=slug, body=body, bearer=_bearer(request), headers=request.headers,
         remote_addr=remote,
     )
-    key = request.headers.get(receivers.IDEMPOTENCY_HEADER, "")[:255]
-    message = services.store_inbound(
+    key = request.headers.get(IDEMPOTENCY_HEADER, "")[:255]
+    message = payloads.store_inbound(
         integration=integration, channel=IntegrationKind.WEBHOOK, body=body,
         content_type=request.content_type or "", remote_addr=remote,
-        headers={receivers.IDEMPOTENCY_HEADER: key} if key else {},
+        headers={IDEMPOTENCY_HEADER: key} if key else {},
     )
-    result = services.process(message=message)
+    result = payloads.process(message=message)
     return (201 if result["created"] else 200), {"message": message.pk, **result}
 
 

@@ -1,5 +1,5 @@
 """Integrations as the administration page keeps them: added (the secret made by
-``services.create_integration`` and returned once), changed, given a new secret, each checked
+``integrations.create_integration`` and returned once), changed, given a new secret, each checked
 first in the reader's words and put on record. Only the secret's digest is ever stored."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from django.db import transaction
 
 from opsdesk.accounts import audit
 from opsdesk.accounts.models import User
-from opsdesk.intake import receivers, services
+from opsdesk.intake import integrations
 from opsdesk.intake.models import Integration, IntegrationKind
 
 NOT_TYPED = ["secret_digest", "secret_prefix"]
@@ -27,7 +27,7 @@ def signing_key(integration: Integration) -> str | None:
     """The key a generic webhook signs its bodies with, if its options ask for signatures."""
     options = integration.options if isinstance(integration.options, dict) else {}
     if integration.kind == IntegrationKind.WEBHOOK and options.get("signature_header"):
-        return receivers.signing_key(integration)
+        return integrations.signing_key(integration)
     return None
 
 
@@ -37,8 +37,8 @@ def add_integration(*, by: User, name: str, kind: str, options: dict[str, Any],
     """A new integration and its secret (to be shown once, never again)."""
     Integration(name=name, kind=kind, options=options, enabled=enabled).full_clean(
         exclude=NOT_TYPED)
-    integration, secret = services.create_integration(name=name, kind=kind, options=options,
-                                                      enabled=enabled)
+    integration, secret = integrations.create_integration(
+        name=name, kind=kind, options=options, enabled=enabled)
     audit.added(by=by, obj=integration)
     return integration, secret
 
@@ -60,6 +60,6 @@ def change_integration(*, by: User, integration: Integration, options: dict[str,
 @transaction.atomic
 def new_secret(*, by: User, integration: Integration) -> str:
     """A new secret (the old one stops working at once), to be shown once."""
-    secret = services.rotate_secret(integration=integration)
+    secret = integrations.rotate_secret(integration=integration)
     audit.changed(by=by, obj=integration, fields=["secret_prefix"])
     return secret

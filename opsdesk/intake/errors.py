@@ -1,7 +1,7 @@
 """Why an inbound payload was refused (answered 4xx; a payload that arrived is kept for
 inspection and replay)."""
 
-from opsdesk.tickets.errors import DomainError
+from opsdesk.errors import DomainError
 
 
 class PayloadRejected(DomainError):

@@ -1,5 +1,6 @@
 """Integrations (each with its own secret), every inbound payload kept raw before it is used,
-and the alerts seen so far, so that a repeat updates its ticket instead of opening another."""
+the alerts seen so far and the webhook reports received, so that a repeat updates its ticket
+instead of opening another."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from opsdesk.intake import webhook, zabbix
-from opsdesk.intake.alertmanager import DEDUPE_BY, PRIORITIES
+from opsdesk.intake.alerts import zabbix
+from opsdesk.intake.alerts.alertmanager import DEDUPE_BY
+from opsdesk.intake.alerts.notices import PRIORITIES
+from opsdesk.intake.webhooks import mapping
 from opsdesk.tickets.choices import Priority
 from opsdesk.tickets.models import Ticket
 
@@ -64,7 +67,7 @@ class Integration(models.Model):
             problems.append(_("severity_priority maps severities to one of: %s.")
                             % ", ".join(PRIORITIES))
         if self.kind == IntegrationKind.WEBHOOK:
-            problems += webhook.mapping_problems(options)
+            problems += mapping.mapping_problems(options)
         if self.kind == IntegrationKind.ZABBIX:
             problems += zabbix.option_problems(options)
         if problems:
@@ -191,6 +194,32 @@ class GroupedAlert(models.Model):
 
     def __str__(self) -> str:
         return self.fingerprint
+
+
+class WebhookReport(models.Model):
+    """A report a generic webhook source sent, known by its idempotency key, and the ticket it
+    opened: a repeat delivery of the key answers with that ticket."""
+
+    integration = models.ForeignKey(Integration, verbose_name=_("integration"),
+                                    on_delete=models.PROTECT, related_name="reports")
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255)
+    external_id = models.CharField(_("id at the source"), max_length=255, blank=True)
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT,
+                               related_name="webhook_reports")
+    deliveries = models.PositiveIntegerField(_("deliveries"), default=1)
+    first_seen = models.DateTimeField(_("first seen"))
+    last_seen = models.DateTimeField(_("last seen"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "idempotency_key"],
+                                    name="webhook_report_key")
+        ]
+        verbose_name = _("webhook report")
+        verbose_name_plural = _("webhook reports")
+
+    def __str__(self) -> str:
+        return self.idempotency_key
 
 
 # Mail's own model lives with the mail code; importing it here registers it with the app.

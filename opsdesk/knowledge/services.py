@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import Module, ProblemType, User
 from opsdesk.accounts.selectors import get_module_by_ref
+from opsdesk.errors import DomainError
 from opsdesk.knowledge import index
 from opsdesk.knowledge.index import Document
 from opsdesk.knowledge.models import Article, ArticleStatus, ArticleTicket, Deflection
@@ -24,7 +25,6 @@ from opsdesk.knowledge.policy import may_edit, may_write_articles, readable_arti
 from opsdesk.runtime import config
 from opsdesk.tickets.choices import Status
 from opsdesk.tickets.errors import (
-    DomainError,
     InvalidField,
     MissingFields,
     NotFound,

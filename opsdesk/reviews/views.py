@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from opsdesk.bounds import positive_int
+from opsdesk.errors import DomainError
 from opsdesk.reviews import selectors, services
 from opsdesk.tickets import selectors as tickets
-from opsdesk.tickets.errors import DomainError, NotFound
+from opsdesk.tickets.errors import NotFound
 from opsdesk.tickets.models import Ticket
 from opsdesk.web.views.common import person, staff_page
 from opsdesk.web.views.ticket import page_context, visible_ticket

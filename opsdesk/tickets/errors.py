@@ -1,21 +1,10 @@
-"""Domain errors. Services raise them; the API and views translate them for people.
-
-Each carries a stable ``code`` for machines and a message in the active language.
-"""
+"""The tickets' domain errors (``opsdesk.errors.DomainError``): services raise them; the API
+and views translate them for people."""
 
 from __future__ import annotations
 
-from typing import Any
-
-
-class DomainError(Exception):
-    code = "error"
-    status = 400
-
-    def __init__(self, message: str, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details
+# Also named here, where the pages (opsdesk/web) import it from.
+from opsdesk.errors import DomainError as DomainError
 
 
 class NotFound(DomainError):

@@ -69,8 +69,8 @@ def test_a_closed_bug_keeps_its_people_module_steps_and_dates(run_import, export
     assert ticket.module == payment  # /支付系统/支付模块(#12): by the module's name
     assert (ticket.submitted_at, ticket.closed_at) == (at(2025, 3, 3, 9, 15),
                                                        at(2025, 3, 6, 9, 0))
-    assert ticket.description == ('[步骤]\n1. 运行对账任务\n[结果]\n报错 "磁盘已满"\n'
-                                  "[期望]\n生成对账文件")
+    assert ticket.description == ('[步骤]\n\n1. 运行对账任务\n\n[结果]\n\n报错 "磁盘已满"\n\n'
+                                  "[期望]\n\n生成对账文件")
     closing = ticket.timeline.get(kind="transition")
     assert closing.actor == people["duty"]  # 由谁关闭
     assert closing.at == at(2025, 3, 6, 9, 0)
@@ -131,3 +131,31 @@ def test_an_utf8_zentao_export_reads_too(run_import):
     assert run.code == 0, run.err
     assert "(UTF-8)" in run.report[0]
     assert imported(51).title == "对账文件生成失败"
+
+
+def test_html_steps_read_as_zentaos_page_shows_them(run_import):
+    steps = ("<p>[步骤]</p>\n"
+             "<p>1. 以财务账号登录后台，进入&ldquo;对账管理&rdquo;<br />"
+             "2. 选择日期&nbsp;2025-03-01，点击<strong>生成对账文件</strong></p>\n"
+             "<ol><li>等待约 30 秒</li><li>刷新页面</li></ol>\n"
+             "<p>[结果]</p>\n"
+             "<ul><li>页面提示 &lt;500 Internal Server Error&gt;</li>"
+             "<li>日志：<code>No space left on device</code></li></ul>\n"
+             '<p><img src="{12.png}" alt="" /></p>\n'
+             "<p>[期望]</p>\n"
+             "<p>生成对账文件 &amp; 发送通知邮件</p>")
+
+    run = run_import(zentao_csv([zentao_bug(52, 重现步骤=steps)]), "--from", "zentao")
+
+    assert run.code == 0, run.err
+    assert imported(52).description == (
+        "[步骤]\n\n"
+        "1. 以财务账号登录后台，进入“对账管理”\n"
+        "2. 选择日期 2025-03-01，点击生成对账文件\n\n"
+        " 1. 等待约 30 秒\n"
+        " 2. 刷新页面\n\n"
+        "[结果]\n\n"
+        "  * 页面提示 <500 Internal Server Error>\n"
+        "  * 日志：No space left on device\n\n"
+        "[期望]\n\n"
+        "生成对账文件 & 发送通知邮件")

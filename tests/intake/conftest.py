@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from opsdesk.intake import services
+from opsdesk.intake import integrations
 from opsdesk.intake.models import Integration, IntegrationKind
 
 URL = "/api/v1/intake/alertmanager"
@@ -43,7 +43,7 @@ class Sender:
 @pytest.fixture
 def make_sender(db: None) -> Callable[..., Sender]:
     def make(name: str = "prometheus-prod", **options: Any) -> Sender:
-        integration, secret = services.create_integration(
+        integration, secret = integrations.create_integration(
             name=name, kind=IntegrationKind.ALERTMANAGER, options=options
         )
         return Sender(integration, secret)
@@ -59,7 +59,7 @@ def sender(make_sender: Callable[..., Sender]) -> Sender:
 @pytest.fixture
 def make_webhook(db: None) -> Callable[..., Sender]:
     def make(name: str = "kf-system", **options: Any) -> Sender:
-        integration, secret = services.create_integration(
+        integration, secret = integrations.create_integration(
             name=name, kind=IntegrationKind.WEBHOOK, options=options
         )
         return Sender(integration, secret, url=f"/api/v1/intake/webhook/{name}")

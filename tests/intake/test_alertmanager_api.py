@@ -299,7 +299,7 @@ def test_a_wrong_or_missing_secret_is_refused_stores_nothing_and_is_not_logged(
     assert response.status_code == 401
     assert response.json()["code"] == "bad_secret"
     assert InboundMessage.objects.count() == 0 and Ticket.objects.count() == 0
-    refusals = [r for r in caplog.records if r.name == "opsdesk.intake.services"]
+    refusals = [r for r in caplog.records if r.name == "opsdesk.intake.integrations"]
     assert len(refusals) == 1 and "127.0.0.1" in refusals[0].getMessage()
     for record in caplog.records:
         text = record.getMessage()
@@ -310,7 +310,7 @@ def test_a_wrong_or_missing_secret_is_refused_stores_nothing_and_is_not_logged(
 def test_the_secret_of_another_kind_of_integration_is_refused(
     sender: Sender, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from opsdesk.intake.services import create_integration
+    from opsdesk.intake.integrations import create_integration
 
     _zabbix, secret = create_integration(name="zabbix", kind="zabbix")
     response = sender.post(notification(CPU.alert()), secret=secret)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from opsdesk.intake import alerts
+from opsdesk.intake.alerts import deduplication
 from opsdesk.intake.models import Alert, InboundMessage, InboundStatus
 from opsdesk.tickets.models import Ticket
 from tests.intake.conftest import Sender
@@ -23,14 +23,14 @@ def test_losing_the_race_for_a_new_fault_counts_a_repeat(
     """The moment of the race, made certain: the alert another notification just committed
     is not among those this one read, so its insert hits the unique constraint."""
     first = sender.send(notification(CPU.alert()))
-    real = alerts._locked_alerts
+    real = deduplication._locked_alerts
     calls = []
 
     def blind_first_time(integration: Any, identities: set[str]) -> dict[str, Alert]:
         calls.append(identities)
         return {} if len(calls) == 1 else real(integration, identities)
 
-    monkeypatch.setattr(alerts, "_locked_alerts", blind_first_time)
+    monkeypatch.setattr(deduplication, "_locked_alerts", blind_first_time)
     second = sender.send(notification(CPU.alert(), DISK.alert()))
 
     assert second["repeated"] == first["created"] and len(second["created"]) == 1

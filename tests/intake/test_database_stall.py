@@ -81,8 +81,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
            "PYTHONPATH": os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")])}
     subprocess.run([OPSDESK, "migrate", "-v", "0"], env=env, check=True, timeout=300)
     created = subprocess.run(
-        [OPSDESK, "shell", "-v", "0", "-c", "from opsdesk.intake import services; "
-         "print(services.create_integration(name='am', kind='alertmanager')[1])"],
+        [OPSDESK, "shell", "-v", "0", "-c", "from opsdesk.intake import integrations; "
+         "print(integrations.create_integration(name='am', kind='alertmanager')[1])"],
         env=env, check=True, timeout=120, capture_output=True, text=True)
     port, log = free_port(), folder / "server.log"
     with log.open("wb") as out:

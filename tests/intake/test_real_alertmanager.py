@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import pytest
 from django.db import connection
 
-from opsdesk.intake import services
+from opsdesk.intake import integrations
 from opsdesk.intake.models import Alert, InboundMessage, InboundStatus
 from opsdesk.tickets.choices import Channel, Priority, Status
 from opsdesk.tickets.models import Ticket, TimelineEvent
@@ -113,7 +113,7 @@ def running_alertmanager(live_server: Any, db_lock: AbstractContextManager[Any],
     """Alertmanager notifying an integration of ``options`` in groups of ``group_by``, its
     webhook configured with ``webhook`` besides the address and the secret."""
     binary = find_alertmanager()
-    _integration, secret = services.create_integration(name="alertmanager-e2e",
+    _integration, secret = integrations.create_integration(name="alertmanager-e2e",
                                                        kind="alertmanager", options=options)
     config = tmp_path / "alertmanager.yml"
     config.write_text(json.dumps({  # YAML is a superset of JSON

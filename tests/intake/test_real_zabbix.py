@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import psycopg
 import pytest
 
-from opsdesk.intake import services
+from opsdesk.intake import integrations
 from opsdesk.intake.models import Alert, IntegrationKind
 from opsdesk.tickets.choices import Priority, Status
 from opsdesk.tickets.models import Ticket, TimelineEvent
@@ -186,7 +186,7 @@ def zabbix(live_server: Any, db_lock: AbstractContextManager[Any],
     with psycopg.connect(f"{ZABBIX_PG}/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{database}"')
     try:
-        _integration, secret = services.create_integration(
+        _integration, secret = integrations.create_integration(
             name="zabbix-dc1", kind=IntegrationKind.ZABBIX)
         with psycopg.connect(f"{ZABBIX_PG}/{database}") as db:
             with gzip.open(SQL / "schema.sql.gz", "rt", encoding="utf-8") as schema:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from opsdesk.intake import alerts, services
+from opsdesk.intake import integrations, payloads
+from opsdesk.intake.alerts import deduplication
 from opsdesk.intake.errors import NotReplayable, PayloadRejected
 from opsdesk.intake.models import Alert, InboundMessage, InboundStatus, Integration
 from opsdesk.tickets.models import Ticket
@@ -42,14 +43,14 @@ def test_replay_after_fixing_the_integration_processes_it_once(
     sender, message_id = rejected_for_want_of_a_group_key(make_sender)
     fix(sender)
 
-    result = services.replay(message_id=message_id)
+    result = payloads.replay(message_id=message_id)
 
     assert len(result["created"]) == 2 and Ticket.objects.count() == 2
     message = InboundMessage.objects.get(pk=message_id)
     assert message.status == InboundStatus.PROCESSED and message.error == ""
     assert message.attempts == 2 and message.result == result
     with pytest.raises(NotReplayable):
-        services.replay(message_id=message_id)
+        payloads.replay(message_id=message_id)
     # Alertmanager's next notification of the same faults counts on the same tickets.
     again = sender.send(notification(CPU.alert(), DISK.alert()))
     assert again["created"] == [] and sorted(again["repeated"]) == sorted(result["created"])
@@ -62,7 +63,7 @@ def test_a_replay_that_fails_again_stays_rejected_with_its_attempts_counted(
 ) -> None:
     _sender, message_id = rejected_for_want_of_a_group_key(make_sender)
     with pytest.raises(PayloadRejected):
-        services.replay(message_id=message_id)
+        payloads.replay(message_id=message_id)
     message = InboundMessage.objects.get(pk=message_id)
     assert message.status == InboundStatus.REJECTED and message.attempts == 2
     assert "groupKey" in message.error
@@ -74,19 +75,19 @@ def test_a_message_that_failed_on_a_bug_is_kept_and_replayed_after_the_fix(
     def broken(**kwargs: Any) -> Any:
         raise RuntimeError("simulated bug")
 
-    message = services.store_inbound(
+    message = payloads.store_inbound(
         integration=sender.integration, channel="alertmanager",
         body=sender_body(notification(CPU.alert())),
     )
     with monkeypatch.context() as patch:
-        patch.setattr(alerts, "receive_alerts", broken)
+        patch.setattr(deduplication, "receive_alerts", broken)
         with pytest.raises(RuntimeError):
-            services.process(message=message)
+            payloads.process(message=message)
     message.refresh_from_db()
     assert message.status == InboundStatus.FAILED and "simulated bug" in message.error
     assert Ticket.objects.count() == 0  # the half-done work rolled back
 
-    assert len(services.replay(message_id=message.pk)["created"]) == 1
+    assert len(payloads.replay(message_id=message.pk)["created"]) == 1
     assert InboundMessage.objects.get(pk=message.pk).status == InboundStatus.PROCESSED
 
 
@@ -132,7 +133,7 @@ def test_the_admin_shows_a_new_integration_secret_once_and_it_works(
     assert response.status_code == 200
     text = response.content.decode()
     secret = text[text.index("whk_"):].split("<")[0].split()[0]
-    sender = Sender(services.authenticate(kind="alertmanager", presented=secret,
+    sender = Sender(integrations.authenticate(kind="alertmanager", presented=secret,
                                           remote_addr="test"), secret)
     assert sender.integration.options == {"auto_close_resolved": False}
     sender.send(notification(CPU.alert()))
@@ -153,7 +154,7 @@ def test_the_admin_refuses_options_with_a_typo(admin_client: Client, db: None) -
 def test_the_admin_shows_a_partly_rejected_notification_and_replays_only_its_refused_alerts(
     sender: Sender, admin_client: Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from opsdesk.intake import alertmanager
+    from opsdesk.intake.alerts import alertmanager
 
     admin_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     real = alertmanager._notice

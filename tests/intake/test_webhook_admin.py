@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from opsdesk.intake import receivers, services
+from opsdesk.intake import integrations
 from opsdesk.intake.models import InboundMessage, InboundStatus, Integration, IntegrationKind
 from opsdesk.tickets.models import Ticket
 from tests.intake.conftest import Sender
@@ -63,7 +63,7 @@ def test_a_signed_source_gets_its_secret_and_signing_key_once(admin: Client, db:
     text = response.content.decode()
     integration = Integration.objects.get(name="kf-system")
     assert integration.kind == IntegrationKind.WEBHOOK
-    key = receivers.signing_key(integration)
+    key = integrations.signing_key(integration)
     assert key in text and "X-Signature" in text
     assert re.search(r"whk_[\w-]+", text)
     page = admin.get(f"/admin/intake/integration/{integration.pk}/change/").content.decode()
@@ -71,7 +71,7 @@ def test_a_signed_source_gets_its_secret_and_signing_key_once(admin: Client, db:
 
 
 def test_the_admin_replays_a_report_after_the_mapping_is_fixed(admin: Client, db: None) -> None:
-    integration, secret = services.create_integration(
+    integration, secret = integrations.create_integration(
         name="kf-system", kind=IntegrationKind.WEBHOOK,
         options={"fields": {"title": "subject", "external_id": "id", "priority": "level"}},
     )

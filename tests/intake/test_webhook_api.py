@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 
 from opsdesk.accounts.models import Module
-from opsdesk.intake import receivers, services
+from opsdesk.intake import integrations, payloads
 from opsdesk.intake.errors import NotReplayable
-from opsdesk.intake.models import Alert, InboundMessage, InboundStatus
+from opsdesk.intake.models import Alert, InboundMessage, InboundStatus, WebhookReport
 from opsdesk.tickets.choices import Channel, Priority, SourceKind
 from opsdesk.tickets.models import Ticket
+from tests.conftest import Api
 from tests.intake.conftest import Sender
 from tests.intake.webhook_reports import MAPPING, report
 
@@ -48,7 +49,7 @@ def test_a_report_opens_a_ticket_mapped_from_their_fields(kf: Sender, payment: M
     assert ticket.module == payment
     assert ticket.source_kind == SourceKind.USER_REPORT
     assert ticket.channel == Channel.CUSTOMER_SERVICE
-    assert Alert.objects.get().labels == {"external_id": "5521"}
+    assert WebhookReport.objects.get().external_id == "5521"
     message = InboundMessage.objects.get()
     assert message.status == InboundStatus.PROCESSED and message.pk == answer["message"]
 
@@ -62,8 +63,15 @@ def test_a_repeat_answers_200_with_the_same_ticket(kf: Sender) -> None:
     assert again.json()["ticket"] == first["ticket"] and again.json()["created"] is False
     assert other.status_code == 201 and other.json()["ticket"] != first["ticket"]
     assert Ticket.objects.count() == 2
-    assert Alert.objects.get(identity="5521").occurrences == 2
+    assert WebhookReport.objects.get(idempotency_key="5521").deliveries == 2
     assert ticket_of(first).title == "用户无法登录系统"  # a repeat changes nothing
+
+
+def test_a_report_is_no_alert(kf: Sender, api: dict[str, Api]) -> None:
+    key = kf.post(report()).json()["ticket"]
+
+    assert api["duty"].get(f"/tickets/{key}/alerts").json() == []
+    assert not Alert.objects.exists()
 
 
 def test_the_idempotency_key_may_come_from_a_configured_field(
@@ -166,7 +174,7 @@ def signed(make_webhook: Callable[..., Sender]) -> Sender:
 @pytest.mark.parametrize("form", ["hex", "sha256=hex", "base64"])
 def test_an_hmac_signed_report_is_accepted(signed: Sender, form: str) -> None:
     body = json.dumps(report(), ensure_ascii=False).encode()
-    key = receivers.signing_key(signed.integration)
+    key = integrations.signing_key(signed.integration)
     signature = sign(key, body, encoding="base64" if form == "base64" else "hex")
     if form == "sha256=hex":
         signature = "sha256=" + signature
@@ -189,14 +197,14 @@ def test_a_wrong_or_missing_signature_is_refused_and_not_logged(
     assert "X-Signature" in response.json()["message"]
     assert InboundMessage.objects.count() == 0
     assert "0" * 64 not in caplog.text and signed.secret not in caplog.text
-    assert receivers.signing_key(signed.integration) not in caplog.text
+    assert integrations.signing_key(signed.integration) not in caplog.text
 
 
 def test_rotating_the_secret_changes_the_signing_key(signed: Sender) -> None:
-    before = receivers.signing_key(signed.integration)
-    services.rotate_secret(integration=signed.integration)
+    before = integrations.signing_key(signed.integration)
+    integrations.rotate_secret(integration=signed.integration)
     body = json.dumps(report(), ensure_ascii=False).encode()
-    assert receivers.signing_key(signed.integration) != before
+    assert integrations.signing_key(signed.integration) != before
     old = signed.post(None, raw=body, headers={"X-Signature": sign(before, body)})
     assert old.status_code == 401
 
@@ -247,12 +255,12 @@ def test_replay_after_fixing_the_mapping_creates_the_ticket_once(kf: Sender) -> 
     kf.integration.options = {**MAPPING, "value_maps": {"priority": {"紧急": "urgent"}}}
     kf.integration.save()
 
-    result = services.replay(message_id=message_id)
+    result = payloads.replay(message_id=message_id)
 
     assert result["created"] is True
     assert ticket_of(result).priority == Priority.URGENT
     with pytest.raises(NotReplayable):
-        services.replay(message_id=message_id)
+        payloads.replay(message_id=message_id)
     retry = kf.post(report(priority="紧急"))  # the source retried meanwhile
     assert retry.status_code == 200 and retry.json()["ticket"] == result["ticket"]
     assert Ticket.objects.count() == 1

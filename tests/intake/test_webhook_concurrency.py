@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from opsdesk.intake import receivers
-from opsdesk.intake.models import Alert, InboundMessage, InboundStatus
+from opsdesk.intake.models import InboundMessage, InboundStatus, WebhookReport
+from opsdesk.intake.webhooks import reports
 from opsdesk.tickets.models import Ticket
 from tests.intake.conftest import Sender
 from tests.intake.webhook_reports import MAPPING, report
@@ -24,19 +24,19 @@ def test_losing_the_race_for_a_new_key_answers_with_the_winners_ticket(
     seen by this one, so its insert hits the unique constraint."""
     sender = make_webhook(**MAPPING)
     first = sender.post(report()).json()
-    real = receivers._locked_report
+    real = reports._locked_report
     calls: list[str] = []
 
-    def blind_first_time(integration: Any, key: str) -> Alert | None:
+    def blind_first_time(integration: Any, key: str) -> WebhookReport | None:
         calls.append(key)
         return None if len(calls) == 1 else real(integration, key)
 
-    monkeypatch.setattr(receivers, "_locked_report", blind_first_time)
+    monkeypatch.setattr(reports, "_locked_report", blind_first_time)
     second = sender.post(report())
 
     assert second.status_code == 200 and second.json()["ticket"] == first["ticket"]
     assert Ticket.objects.count() == 1  # the losing ticket rolled back with its savepoint
-    assert Alert.objects.get().occurrences == 2
+    assert WebhookReport.objects.get().deliveries == 2
 
 
 # Committed for real; serialized_rollback puts back the data migrations' rows afterwards.
@@ -71,6 +71,6 @@ def test_concurrent_deliveries_of_one_report_make_one_ticket(
     assert not errors, errors
     assert sorted(status for status, _key in answers) == [200] * (posts - 1) + [201]
     assert len({key for _status, key in answers}) == 1
-    assert Ticket.objects.count() == 1 and Alert.objects.get().occurrences == posts
+    assert Ticket.objects.count() == 1 and WebhookReport.objects.get().deliveries == posts
     assert set(InboundMessage.objects.values_list("status", flat=True)) == {
         InboundStatus.PROCESSED}

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from opsdesk.accounts.models import Module, User
-from opsdesk.intake import services
+from opsdesk.intake import integrations, payloads
 from opsdesk.intake.models import Alert, InboundMessage, InboundStatus, IntegrationKind
 from opsdesk.tickets.choices import Channel, Priority, SourceKind, Status
 from opsdesk.tickets.models import Ticket, TimelineEvent
@@ -29,7 +29,7 @@ NOW = datetime(2026, 11, 25, 8, 1, tzinfo=UTC)
 @pytest.fixture
 def make_zabbix(db: None) -> Callable[..., Sender]:
     def make(name: str = "zabbix-prod", **options: Any) -> Sender:
-        integration, secret = services.create_integration(
+        integration, secret = integrations.create_integration(
             name=name, kind=IntegrationKind.ZABBIX, options=options
         )
         return Sender(integration, secret, url=URL)
@@ -186,7 +186,7 @@ def test_recovery_only_notes_when_the_integration_says_so(
 def test_the_secret_of_another_integration_is_refused_and_not_logged(
     zabbix: Sender, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _other, alertmanager_secret = services.create_integration(
+    _other, alertmanager_secret = integrations.create_integration(
         name="prometheus", kind=IntegrationKind.ALERTMANAGER)
     with caplog.at_level("WARNING"):
         wrong = zabbix.post(problem(), secret=alertmanager_secret)
@@ -237,7 +237,7 @@ def test_replay_after_mapping_the_unknown_severity_creates_the_ticket_once(
     zabbix.integration.options = {"severity_priority": {"Critical": "urgent"}}
     zabbix.integration.save()
 
-    assert services.replay(message_id=message_id)["created"] == [ticket_of("40213").key]
+    assert payloads.replay(message_id=message_id)["created"] == [ticket_of("40213").key]
     assert ticket_of("40213").priority == Priority.URGENT
     zabbix.send({**problem(), "severity": "Critical", "nseverity": ""})  # Zabbix retried
     assert Ticket.objects.count() == 1

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from opsdesk.intake import services
+from opsdesk.intake import integrations
 from opsdesk.intake.models import Alert, InboundMessage, IntegrationKind
 from opsdesk.tickets.choices import Priority, Status
 from opsdesk.tickets.models import Ticket, TimelineEvent
@@ -161,7 +161,7 @@ live = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.fixture(params=["zabbix_js", "node"])
 def zabbix_server(request: pytest.FixtureRequest, live_server: Any,
                   tmp_path: Path) -> ZabbixServer:
-    _integration, secret = services.create_integration(
+    _integration, secret = integrations.create_integration(
         name="zabbix-dc1", kind=IntegrationKind.ZABBIX)
     return ZabbixServer(tmp_path, live_server.url, secret, request.param)
 

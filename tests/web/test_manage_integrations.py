@@ -11,7 +11,7 @@ from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.utils import translation
 
 from opsdesk.accounts.roles import Role
-from opsdesk.intake import services
+from opsdesk.intake import integrations
 from opsdesk.intake.errors import BadSecret
 from opsdesk.intake.models import Integration
 from tests.web.conftest import text
@@ -26,7 +26,7 @@ def admin(make_user):
 
 @pytest.fixture
 def prometheus():
-    return services.create_integration(name="prometheus", kind="alertmanager")[0]
+    return integrations.create_integration(name="prometheus", kind="alertmanager")[0]
 
 
 def test_only_administrators_open_the_integrations(people, browser_as, prometheus):
@@ -55,7 +55,7 @@ def test_a_new_integration_shows_its_secret_once_and_it_works(admin, browser_as)
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     [secret] = SECRET.findall(text(response))
     assert "http://testserver/api/v1/intake/zabbix" in text(response)
-    integration = services.authenticate(kind="zabbix", presented=secret, remote_addr="10.0.0.1")
+    integration = integrations.authenticate(kind="zabbix", presented=secret, remote_addr="10.0.0.1")
     assert integration.name == "zabbix-prod"
     assert LogEntry.objects.get(object_id=str(integration.pk)).action_flag == ADDITION
     for page in ("/manage/integrations/", f"/manage/integrations/{integration.pk}/"):
@@ -63,13 +63,13 @@ def test_a_new_integration_shows_its_secret_once_and_it_works(admin, browser_as)
 
 
 def test_a_new_secret_replaces_the_old_one_at_once(admin, browser_as, prometheus):
-    old = services.rotate_secret(integration=prometheus)
+    old = integrations.rotate_secret(integration=prometheus)
     response = browser_as(admin, "en").post(f"/manage/integrations/{prometheus.pk}/secret")
     [secret] = SECRET.findall(text(response))
-    assert services.authenticate(kind="alertmanager", presented=secret,
+    assert integrations.authenticate(kind="alertmanager", presented=secret,
                                  remote_addr="10.0.0.1") == prometheus
     with pytest.raises(BadSecret):
-        services.authenticate(kind="alertmanager", presented=old, remote_addr="10.0.0.1")
+        integrations.authenticate(kind="alertmanager", presented=old, remote_addr="10.0.0.1")
     assert LogEntry.objects.get(object_id=str(prometheus.pk)).action_flag == CHANGE
 
 

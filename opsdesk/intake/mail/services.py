@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import User
 from opsdesk.accounts.selectors import get_user_by_email
+from opsdesk.errors import DomainError
 from opsdesk.intake.errors import MailQuarantined
 from opsdesk.intake.mail.models import MailMessage, MailOutcome
 from opsdesk.intake.mail.parsing import MailAttachment, ParsedMail, parse, storable_text
@@ -25,7 +26,7 @@ from opsdesk.tickets import selectors as ticket_selectors
 from opsdesk.tickets import services as tickets
 from opsdesk.tickets.choices import Channel, Impact, Urgency
 from opsdesk.tickets.dispatch import dispatch
-from opsdesk.tickets.errors import AttachmentTooLarge, DomainError
+from opsdesk.tickets.errors import AttachmentTooLarge
 from opsdesk.tickets.fields import LONG_TEXT_MAX
 from opsdesk.tickets.models import Comment, Ticket, TimelineEvent
 

@@ -12,7 +12,7 @@ from django.test import Client
 from django.utils import translation
 
 from opsdesk.accounts.models import User
-from opsdesk.intake import services as intake
+from opsdesk.intake import payloads
 from opsdesk.intake.mail import services as mail
 from opsdesk.intake.mail.parsing import parse
 from opsdesk.intake.mail.replies import strip_prefixes
@@ -111,7 +111,7 @@ def test_an_unknown_sender_is_quarantined_then_replayed_once_allowed(
     assert not Ticket.objects.exists()
 
     settings.OPSDESK_MAIL_ALLOWED_DOMAINS = ["qq.com"]
-    result = intake.replay(message_id=message.pk)
+    result = payloads.replay(message_id=message.pk)
     message.refresh_from_db()
     assert message.status == InboundStatus.PROCESSED and message.attempts == 2
     assert result["ticket"] == only_ticket().key
@@ -135,7 +135,7 @@ def test_a_processing_crash_loses_nothing_and_replay_finishes_it(
     assert not Ticket.objects.exists() and not MailMessage.objects.exists()
 
     monkeypatch.undo()
-    intake.replay(message_id=message.pk)
+    payloads.replay(message_id=message.pk)
     assert only_ticket().description == corpus.outlook_gbk().text
 
 
@@ -265,7 +265,7 @@ def test_staff_who_see_the_ticket_and_collaborators_may_comment(
 
     tickets.set_collaborators(ticket_id=ticket.pk, by=people["duty"],
                               add=[people["developer"].username])
-    intake.replay(message_id=outsider.pk)
+    payloads.replay(message_id=outsider.pk)
     assert [c.author for c in Comment.objects.all()] == [people["support"], people["developer"]]
 
 

@@ -1,4 +1,4 @@
-"""Alertmanager's webhook payload (version 4) read into alerts opsdesk can register.
+"""Alertmanager's webhook payload (version 4) read into alert notices (``notices``).
 
 Pure: no database. Labels map to the registration fields of the procedure: instance → source
 host, alertname → rule, severity → alert level → priority; annotations summary/description →
@@ -26,6 +26,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from opsdesk.intake import moments
+from opsdesk.intake.alerts.notices import LONG_TEXT_MAX, PRIORITIES, AlertNotice, GroupMember
 from opsdesk.intake.errors import PayloadRejected
 
 # Severity label → priority; an integration's options.severity_priority overrides entries.
@@ -35,48 +36,11 @@ DEFAULT_SEVERITY_PRIORITY = {
     "warning": "medium", "average": "medium", "minor": "medium",
     "info": "low", "information": "low", "none": "low",
 }
-PRIORITIES = ("urgent", "high", "medium", "low")  # most urgent first
 DEFAULT_PRIORITY = "medium"
 DEDUPE_BY = ("fingerprint", "group_key")
 HOST_PORT = re.compile(r"^(?P<host>\[[^\]]+\]|[^:]+):\d+$")
 # How many refused alerts a whole refusal names (the stored payload keeps them all).
 REFUSALS_NAMED = 5
-# The longest description or symptom a ticket takes (the tickets service refuses more): an
-# annotation beyond it is cut, not a reason to lose the alert.
-LONG_TEXT_MAX = 100_000
-
-
-@dataclass(frozen=True)
-class GroupMember:
-    """One alert of a group notified as one fault (``dedupe_by: group_key``)."""
-
-    fingerprint: str
-    firing: bool
-    labels: dict[str, str]
-    starts_at: datetime | None
-    ends_at: datetime | None
-
-
-@dataclass(frozen=True)
-class AlertNotice:
-    identity: str
-    firing: bool
-    labels: dict[str, str]
-    title: str
-    host: str
-    rule: str
-    level: str
-    priority: str
-    symptom: str
-    description: str
-    module: str
-    starts_at: datetime | None
-    ends_at: datetime | None
-    # What was made of a part that could not be used (a time the arrival time stands in for).
-    notes: tuple[str, ...] = ()
-    # A person acknowledged the fault in the monitoring system (Zabbix).
-    acknowledged: bool = False
-    members: tuple[GroupMember, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,11 +59,6 @@ class Notification:
     notices: list[AlertNotice]
     refused: list[Refusal]
     truncated: int
-
-
-def outranks(priority: str, other: str) -> bool:
-    """Whether ``priority`` is more urgent than ``other``."""
-    return PRIORITIES.index(priority) < PRIORITIES.index(other)
 
 
 def _time(raw: Any, name: str, index: int, *, past: bool) -> tuple[datetime | None, str]:

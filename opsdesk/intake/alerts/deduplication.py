@@ -1,9 +1,10 @@
-"""Every write of alert intake (Alertmanager, and Zabbix through ``receivers``): one ticket
-per fault. A new identity opens a ticket, a repeat counts an occurrence on the open ticket
-(raising its priority when a more severe alert joins the fault, never lowering it), and a
-resolution is noted and closes a ticket nobody responded to, in opsdesk or at the source. A
-notification's alerts are decided together, in one transaction, in few statements: an alert
-storm's notification of a hundred alerts holds SQLite's one write lock for milliseconds.
+"""De-duplication of alerts, whatever their source: one ticket per fault. A new identity opens a
+ticket, a repeat counts an occurrence on the open ticket (raising its priority when a more
+severe alert joins the fault, never lowering it), a resolution is noted and closes a ticket
+nobody responded to, in opsdesk or at the source, and a fault back after its ticket closed
+opens a new ticket linked to the old as a recurrence. A notification's alerts are decided
+together, in one transaction, in few statements: an alert storm's notification of a hundred
+alerts holds SQLite's one write lock for milliseconds.
 """
 
 from __future__ import annotations
@@ -21,25 +22,18 @@ from django.utils.translation import gettext as _
 
 from opsdesk.accounts.models import Module
 from opsdesk.accounts.selectors import get_module_by_ref
-from opsdesk.intake import alertmanager
+from opsdesk.errors import DomainError
+from opsdesk.intake.alerts.notices import IMPACT_URGENCY, AlertNotice
 from opsdesk.intake.models import Alert, GroupedAlert, Integration, IntegrationKind
 from opsdesk.runtime import rows
 from opsdesk.tickets import services as tickets
 from opsdesk.tickets.choices import Channel, Priority, SourceKind, Status
-from opsdesk.tickets.errors import DomainError, StaleVersion
+from opsdesk.tickets.errors import StaleVersion
 from opsdesk.tickets.hooks import TicketChange
 from opsdesk.tickets.models import Ticket, TimelineEvent
 
 log = logging.getLogger(__name__)
 
-# Priority → the impact and urgency that give it in the default matrix (alerts carry no
-# human judgement of either; the severity label decides).
-IMPACT_URGENCY = {
-    "urgent": ("all_users", "immediate"),
-    "high": ("some_users", "high"),
-    "medium": ("few_users", "normal"),
-    "low": ("none", "low"),
-}
 # Nobody has acknowledged a ticket in these states: a resolution may close it by itself.
 UNACKNOWLEDGED = (Status.NEW, Status.ASSIGNED)
 FINISHED = (Status.CLOSED, Status.ARCHIVED)
@@ -94,17 +88,7 @@ class AlertOutcome:
                 "closed": self.closed, "ignored": self.ignored, "notes": self.notes}
 
 
-def receive_notification(*, integration: Integration,
-                         notification: alertmanager.Notification) -> dict[str, Any]:
-    """An Alertmanager notification: its usable alerts taken, the refused ones listed with
-    their reasons, and how many alerts Alertmanager left out of it noted on its tickets."""
-    outcome = receive_alerts(integration=integration, notices=notification.notices,
-                             truncated=notification.truncated)
-    return {**outcome.as_dict(), "truncated": notification.truncated,
-            "refused": [{"index": r.index, "reason": r.reason} for r in notification.refused]}
-
-
-def receive_alerts(*, integration: Integration, notices: list[alertmanager.AlertNotice],
+def receive_alerts(*, integration: Integration, notices: list[AlertNotice],
                    truncated: int = 0) -> AlertOutcome:
     """One ticket per fault: a new identity opens a ticket, a repeat counts an occurrence on
     the open ticket (raising its priority if a more severe alert joined the fault), a
@@ -122,7 +106,7 @@ def receive_alerts(*, integration: Integration, notices: list[alertmanager.Alert
     seen_with: dict[int, int] = {}  # alert → its occurrences before this notification
     to_close: dict[int, KnownAlert] = {}
     touched: dict[int, KnownAlert] = {}  # ticket → an alert of this notification on it
-    groups: list[tuple[KnownAlert, alertmanager.AlertNotice]] = []
+    groups: list[tuple[KnownAlert, AlertNotice]] = []
     acknowledged: list[KnownAlert] = []
     for notice in notices:
         alert = known.get(notice.identity)  # _open_new_faults put the faults it opened there
@@ -159,7 +143,7 @@ def receive_alerts(*, integration: Integration, notices: list[alertmanager.Alert
     return outcome
 
 
-def _take(alert: KnownAlert, notice: alertmanager.AlertNotice, now: datetime,
+def _take(alert: KnownAlert, notice: AlertNotice, now: datetime,
           outcome: AlertOutcome, events: list[TimelineEvent], seen_with: dict[int, int],
           to_close: dict[int, KnownAlert]) -> None:
     """A notice of a fault whose ticket is open: one more occurrence, or its resolution."""
@@ -178,7 +162,7 @@ def _take(alert: KnownAlert, notice: alertmanager.AlertNotice, now: datetime,
         to_close[alert.pk] = alert
 
 
-def _save_members(groups: list[tuple[KnownAlert, alertmanager.AlertNotice]],
+def _save_members(groups: list[tuple[KnownAlert, AlertNotice]],
                   now: datetime) -> None:
     """Every alert of each group as its notification describes it now (an alert that left
     the group keeps what was last said of it)."""
@@ -206,7 +190,7 @@ def _save_acknowledgements(alerts: list[KnownAlert]) -> None:
 
 
 def _raise_priorities(alerts: Iterable[KnownAlert],
-                      firing: list[alertmanager.AlertNotice]) -> None:
+                      firing: list[AlertNotice]) -> None:
     """A fault whose firing alerts now ask for a more urgent priority than it ever did (a
     critical alert joined a group of warnings) raises its ticket, through the tickets service
     (a timeline event, the SLA recomputed). Never lowers one: a person may have."""
@@ -313,15 +297,15 @@ def _close_unacknowledged(ticket_id: int) -> bool:
     return False
 
 
-def _open_new_faults(integration: Integration, notices: list[alertmanager.AlertNotice],
+def _open_new_faults(integration: Integration, notices: list[AlertNotice],
                      known: dict[str, KnownAlert], now: datetime,
-                     modules: dict[str, Module | None]) -> dict[str, alertmanager.AlertNotice]:
+                     modules: dict[str, Module | None]) -> dict[str, AlertNotice]:
     """Open the tickets of the faults this notification reveals — identities whose first
     notice here fires while no open ticket has them — all at once (an alert storm's new
     faults cost a few statements, not a few per fault). Returns identity → the notice that
     opened it. When a concurrent notification registered one of them first, nothing is kept
     and the faults are opened one by one instead (``_open_or_find``)."""
-    first: dict[str, alertmanager.AlertNotice] = {}
+    first: dict[str, AlertNotice] = {}
     for notice in notices:
         first.setdefault(notice.identity, notice)
     new = [n for n in first.values() if n.firing and (
@@ -342,7 +326,7 @@ def _open_new_faults(integration: Integration, notices: list[alertmanager.AlertN
     return {notice.identity: notice for notice in new}
 
 
-def _alert_for(integration: Integration, notice: alertmanager.AlertNotice, ticket: Ticket,
+def _alert_for(integration: Integration, notice: AlertNotice, ticket: Ticket,
                previous: KnownAlert | None, now: datetime) -> Alert:
     """The alert of a newly opened ticket: a new one, or the fault's old alert, saved again
     now that it came back after its ticket was closed. The old ticket keeps the record of
@@ -363,7 +347,7 @@ def _alert_for(integration: Integration, notice: alertmanager.AlertNotice, ticke
 
 
 def _closed_ticket_of_same_trigger(integration: Integration,
-                                   notice: alertmanager.AlertNotice) -> int | None:
+                                   notice: AlertNotice) -> int | None:
     """Zabbix names every problem by a new event id, so a trigger firing again is a new
     identity: its fault recurred if an earlier problem of that trigger (one host's check) has
     a closed ticket; the latest one is the ticket it recurs from."""
@@ -422,7 +406,7 @@ def note_closed_while_firing(change: TicketChange) -> None:
     )
 
 
-def _open_or_find(integration: Integration, notice: alertmanager.AlertNotice,
+def _open_or_find(integration: Integration, notice: AlertNotice,
                   previous: KnownAlert | None, now: datetime,
                   modules: dict[str, Module | None]) -> tuple[KnownAlert, bool]:
     """A new ticket for the fault, and True; or, when a concurrent notification registered
@@ -446,7 +430,7 @@ def _module(ref: str, modules: dict[str, Module | None]) -> Module | None:
     return modules[ref]
 
 
-def _ticket_spec(integration: Integration, notice: alertmanager.AlertNotice, now: datetime,
+def _ticket_spec(integration: Integration, notice: AlertNotice, now: datetime,
                  modules: dict[str, Module | None]) -> dict[str, Any]:
     impact, urgency = IMPACT_URGENCY[notice.priority]
     return {
@@ -460,7 +444,7 @@ def _ticket_spec(integration: Integration, notice: alertmanager.AlertNotice, now
     }
 
 
-def _open_ticket(integration: Integration, notice: alertmanager.AlertNotice,
+def _open_ticket(integration: Integration, notice: AlertNotice,
                  previous: KnownAlert | None, now: datetime,
                  modules: dict[str, Module | None]) -> KnownAlert:
     ticket = tickets.create_ticket(by=None, **_ticket_spec(integration, notice, now, modules))

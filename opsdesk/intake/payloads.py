@@ -1,5 +1,6 @@
-"""Every write of intake: integrations and their secrets, raw payloads stored before use, used
-(alerts by ``alerts``, Zabbix and webhooks by ``receivers``, mail by ``mail``) and replayed.
+"""Inbound payloads: each stored exactly as received and committed before it is used, then used
+by its integration kind's receiver (``RECEIVERS``) in one transaction with its mark, and
+replayable when it could not be used.
 
 A sender waits for its answer: intake's transactions wait for a database lock at most
 ``OPSDESK_INTAKE_LOCK_WAIT_SECONDS`` (default 5), well inside a sender's timeout, and a
@@ -8,10 +9,7 @@ database out of reach is answered 503 (the API's handler), which Alertmanager an
 
 from __future__ import annotations
 
-import hashlib
 import json
-import logging
-import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,16 +18,24 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
-from opsdesk.intake import alertmanager, alerts
-from opsdesk.intake.errors import BadSecret, IntegrationDisabled, NotReplayable, PayloadRejected
+from opsdesk.errors import DomainError
+from opsdesk.intake.alerts.receivers import receive_alertmanager, receive_zabbix
+from opsdesk.intake.errors import NotReplayable, PayloadRejected
 from opsdesk.intake.mail import services as mail
-from opsdesk.intake.models import InboundMessage, InboundStatus, Integration
+from opsdesk.intake.models import InboundMessage, InboundStatus, Integration, IntegrationKind
+from opsdesk.intake.webhooks.reports import receive_webhook
 from opsdesk.runtime.sqlite.base import lock_wait
 from opsdesk.tickets.choices import Channel
-from opsdesk.tickets.errors import DomainError
 
-log = logging.getLogger(__name__)
-
+# How an integration kind uses a decoded payload: it reads the payload (PayloadRejected for
+# what it cannot use) before the write transaction begins, since on SQLite that transaction
+# holds the database's one write lock, and returns the write, run inside it, that uses it.
+Receiver = Callable[[Integration, Any, InboundMessage], Callable[[], dict[str, Any]]]
+RECEIVERS: dict[str, Receiver] = {
+    IntegrationKind.ALERTMANAGER: receive_alertmanager,
+    IntegrationKind.ZABBIX: receive_zabbix,
+    IntegrationKind.WEBHOOK: receive_webhook,
+}
 # What a result adds up when a replay takes up the refused alerts of a notification.
 ADDED_UP = ("created", "repeated", "resolved", "closed", "ignored", "notes")
 
@@ -55,51 +61,6 @@ def bounded_transaction() -> Iterator[None]:
         yield
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def create_integration(*, name: str, kind: str, options: dict[str, Any] | None = None,
-                       enabled: bool = True) -> tuple[Integration, str]:
-    """A new integration and its secret, returned once (only its digest is stored)."""
-    raw = "whk_" + secrets.token_urlsafe(32)
-    integration = Integration.objects.create(
-        name=name, kind=kind, options=options or {}, enabled=enabled, secret_prefix=raw[:10],
-        secret_digest=_digest(raw),
-    )
-    return integration, raw
-
-
-def rotate_secret(*, integration: Integration) -> str:
-    """A new secret for ``integration`` (the old one stops working at once), returned once."""
-    raw = "whk_" + secrets.token_urlsafe(32)
-    integration.secret_prefix, integration.secret_digest = raw[:10], _digest(raw)
-    integration.save(update_fields=["secret_prefix", "secret_digest"])
-    return raw
-
-
-def authenticate(*, kind: str, presented: str | None, remote_addr: str) -> Integration:
-    """The enabled integration of ``kind`` whose secret was presented; BadSecret or
-    IntegrationDisabled otherwise. A refusal is logged with the caller's address and the
-    integration, never with what was presented."""
-    integration = (
-        Integration.objects.filter(kind=kind, secret_digest=_digest(presented)).first()
-        if presented else None
-    )
-    if integration is None:
-        log.warning("intake %s: refused a request from %s with a wrong or missing secret",
-                    kind, remote_addr)
-        raise BadSecret(_("Wrong or missing integration secret."))
-    if not integration.enabled:
-        log.warning("intake %s: refused a request from %s for the disabled integration %s",
-                    kind, remote_addr, integration.name)
-        raise IntegrationDisabled(
-            _("The integration %s is disabled; an administrator can enable it again.")
-            % integration.name
-        )
-    return integration
-
-
 def store_inbound(*, integration: Integration | None, channel: str, body: bytes,
                   content_type: str = "", remote_addr: str = "",
                   headers: dict[str, str] | None = None) -> InboundMessage:
@@ -112,12 +73,6 @@ def store_inbound(*, integration: Integration | None, channel: str, body: bytes,
         )
 
 
-# How a decoded payload of an integration is used: (integration, payload, message) → result.
-Receiver = Callable[[Integration, Any, InboundMessage], dict[str, Any]]
-# Kinds other than Alertmanager, registered by IntakeConfig.ready().
-RECEIVERS: dict[str, Receiver] = {}
-
-
 def process(*, message: InboundMessage) -> dict[str, Any]:
     """Use a stored payload. Its effects and its "processed" mark commit together, so a crash
     leaves it either wholly used or still "received". A payload that cannot be used is marked
@@ -125,13 +80,11 @@ def process(*, message: InboundMessage) -> dict[str, Any]:
     A notification some of whose alerts were refused is marked partly rejected, their reasons
     in its result: a replay takes up only those. When the database is out of reach (a lock
     held too long, the server gone) nothing can be marked: the message stays "received", the
-    error is answered 503, and the sender retries it.
-    The payload is decoded before the write transaction begins: on SQLite that transaction
-    holds the database's one write lock, which the other server workers wait for."""
+    error is answered 503, and the sender retries it."""
     message.attempts += 1
     earlier = message.result if message.status == InboundStatus.PARTLY_REJECTED else None
     try:
-        use = _decode(message)
+        use = _read(message)
         with bounded_transaction():
             result = _merged(earlier, use()) if earlier is not None else use()
             refused = result.get("refused") or []
@@ -165,8 +118,8 @@ def _merged(earlier: dict[str, Any], latest: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _decode(message: InboundMessage) -> Callable[[], dict[str, Any]]:
-    """The payload read and checked; returns what uses it (inside the write transaction)."""
+def _read(message: InboundMessage) -> Callable[[], dict[str, Any]]:
+    """The payload decoded and read by its kind's receiver; returns the write that uses it."""
     integration = message.integration
     if integration is None:
         raise PayloadRejected(_("The message has no integration."))
@@ -174,15 +127,7 @@ def _decode(message: InboundMessage) -> Callable[[], dict[str, Any]]:
         payload = json.loads(bytes(message.body))
     except (ValueError, UnicodeDecodeError) as error:
         raise PayloadRejected(_("The payload is not valid JSON: %s") % error) from error
-    receiver = RECEIVERS.get(integration.kind)
-    if receiver is not None:
-        return lambda: receiver(integration, payload, message)
-    only = None
-    if message.status == InboundStatus.PARTLY_REJECTED:
-        only = frozenset(r["index"] for r in message.result.get("refused", []))
-    notification = alertmanager.parse(payload, integration.options, only=only)
-    return lambda: alerts.receive_notification(integration=integration,
-                                               notification=notification)
+    return RECEIVERS[integration.kind](integration, payload, message)
 
 
 def replay(*, message_id: int) -> dict[str, Any]:

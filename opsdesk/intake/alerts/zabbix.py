@@ -1,5 +1,5 @@
 """The events opsdesk's Zabbix media type posts (integrations/zabbix/opsdesk_mediatype.yaml)
-read into alert notices. Pure: no database.
+read into alert notices (``notices``). Pure: no database.
 
 A problem event opens the fault identified by its event id; an update (acknowledged, commented,
 severity changed in Zabbix) is noted on its ticket, and an acknowledgement is remembered so that
@@ -22,7 +22,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from opsdesk.intake import moments
-from opsdesk.intake.alertmanager import LONG_TEXT_MAX, PRIORITIES, AlertNotice
+from opsdesk.intake.alerts.notices import LONG_TEXT_MAX, PRIORITIES, AlertNotice
 from opsdesk.intake.errors import PayloadRejected
 
 DEFAULT_SEVERITY_PRIORITY = {
