@@ -331,10 +331,10 @@ def prepare(env: Environment) -> str:
     from django.core.management import call_command
     from django.db import connections
 
-    from opsdesk.intake import services
+    from opsdesk.intake import integrations
 
     call_command("migrate", interactive=False, verbosity=0)
-    _integration, secret = services.create_integration(name="alert-storm", kind="alertmanager")
+    _integration, secret = integrations.create_integration(name="alert-storm", kind="alertmanager")
     connections.close_all()  # no connection (nor SQLite read snapshot) held during the storm
     return secret
 

@@ -75,12 +75,12 @@ def run(env: Environment, count: int, rounds: int) -> None:
     from django.test import Client
 
     from bench.data import TicketFactory, create_people, token_for
-    from opsdesk.intake import services
+    from opsdesk.intake import integrations
 
     call_command("migrate", verbosity=0)
     people = create_people()
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token_for(people.duty)}")
-    _integration, secret = services.create_integration(name="durability", kind="alertmanager")
+    _integration, secret = integrations.create_integration(name="durability", kind="alertmanager")
     alertmanager = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     tickets = TicketFactory(people, seed=5)
     faults = iter(range(10**9))

@@ -238,12 +238,12 @@ def prepare() -> tuple[str, str]:
 
     from opsdesk.accounts.models import User
     from opsdesk.accounts.services import create_api_token
-    from opsdesk.intake import services
+    from opsdesk.intake import integrations
 
     call_command("migrate", verbosity=0)
     user = User.objects.create_user("drill", display_name="演练")
     _token, token = create_api_token(user=user, name="drill")
-    _integration, secret = services.create_integration(name="drill", kind="alertmanager")
+    _integration, secret = integrations.create_integration(name="drill", kind="alertmanager")
     return token, secret
 
 

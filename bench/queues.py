@@ -42,7 +42,15 @@ from bench.client import Client, Timings
 from bench.cpu import CpuMonitor
 from bench.environment import command_line, session
 from bench.server import Server
-from bench.sla_scale import BATCH, Generator, ScaleEnvironment, _copy, _insert_sql, _policies, log
+from bench.sla_scale import (
+    BATCH,
+    Generator,
+    ScaleEnvironment,
+    copy_rows,
+    insert_sql,
+    log,
+    policies_by_priority,
+)
 
 TARGET_MS = 30.0
 WARMUP = 20
@@ -109,7 +117,7 @@ class Loader:
     def __init__(self, people: Any, now: datetime) -> None:
         from django.db import connection
 
-        self.gen = Generator(people, _policies(), now, connection.vendor, seed=29)
+        self.gen = Generator(people, policies_by_priority(), now, connection.vendor, seed=29)
         self.rng = random.Random(31)
 
     def add(self, count: int, open_count: int) -> float:
@@ -127,8 +135,8 @@ class Loader:
         opened = set(range(count - newest, count))
         opened |= set(rng.sample(range(count - newest), open_count - newest))
         first_id = (Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
-        ticket_sql = _insert_sql(Ticket._meta.db_table, gen.ticket_columns, qn)
-        clock_sql = _insert_sql(Clock._meta.db_table, CLOCK_COLUMNS, qn)
+        ticket_sql = insert_sql(Ticket._meta.db_table, gen.ticket_columns, qn)
+        clock_sql = insert_sql(Clock._meta.db_table, CLOCK_COLUMNS, qn)
         sqlite = connection.vendor == "sqlite"
         closed_at = gen.ti["closed_at"]
         for offset in range(0, count, BATCH):
@@ -141,7 +149,7 @@ class Loader:
                 urgency = rng.choices(gen.urgencies, cum_weights=gen.urgency_cum)[0]
                 priority = gen.matrix[(impact, urgency)]
                 policy = gen.policies[priority]
-                start, clock = gen._clock(rng, policy, status)
+                start, clock = gen.draw_clock(rng, policy, status)
                 ticket_id = first_id + position
                 row = gen.ticket_row(ticket_id, (start, impact, urgency, priority, status, clock))
                 if not is_open:  # verified and closed after its fix
@@ -154,8 +162,8 @@ class Loader:
                     cursor.executemany(ticket_sql, tickets)
                     cursor.executemany(clock_sql, clocks)
                 else:
-                    _copy(cursor, Ticket._meta.db_table, gen.ticket_columns, tickets, qn)
-                    _copy(cursor, Clock._meta.db_table, CLOCK_COLUMNS, clocks, qn)
+                    copy_rows(cursor, Ticket._meta.db_table, gen.ticket_columns, tickets, qn)
+                    copy_rows(cursor, Clock._meta.db_table, CLOCK_COLUMNS, clocks, qn)
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), [Ticket]):
                 cursor.execute(sql)

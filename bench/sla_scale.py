@@ -190,7 +190,7 @@ class Generator:
             urgency = rng.choices(self.urgencies, cum_weights=self.urgency_cum)[0]
             priority = self.matrix[(impact, urgency)]
             status = rng.choices(self.open, cum_weights=self.open_cum)[0]
-            started, clock = self._clock(rng, self.policies[priority], status)
+            started, clock = self.draw_clock(rng, self.policies[priority], status)
             out.append((started, impact, urgency, priority, status, clock))
         out.sort(key=lambda s: s[0])
         return out
@@ -204,8 +204,8 @@ class Generator:
             return "at_risk", rng.uniform(warning, 1.0)
         return "on_track", rng.uniform(0.0, warning)
 
-    def _clock(self, rng: random.Random, policy: Policy,
-               status: str) -> tuple[float, tuple[Any, ...]]:
+    def draw_clock(self, rng: random.Random, policy: Policy,
+                   status: str) -> tuple[float, tuple[Any, ...]]:
         """The clock's times as epoch seconds (None when unset):
         (started, response_due, responded, response_time, spent, running_since, paused_at,
         resolution_due, resolved, resolution_time, warn_at, breach_at, next_check_at)."""
@@ -347,7 +347,8 @@ def _accumulate(weights: Sequence[float]) -> Iterator[float]:
 # --- loading -----------------------------------------------------------------------------
 
 
-def _policies() -> dict[int, Policy]:
+def policies_by_priority() -> dict[int, Policy]:
+    """The seeded SLA policy for each priority (the one for any source and module)."""
     from opsdesk.sla.models import SlaPolicy
 
     out = {}
@@ -381,12 +382,12 @@ def load(people: Any, count: int, now: datetime) -> tuple[float, Mix]:
     qn = connection.ops.quote_name
     assert sorted(CLOCK_COLUMNS) == sorted(f.column for f in Clock._meta.concrete_fields)
     started = time.perf_counter()
-    gen = Generator(people, _policies(), now, connection.vendor)
+    gen = Generator(people, policies_by_priority(), now, connection.vendor)
     skeletons = gen.skeletons(count)
     log(f"  drew {count:,} tickets in {time.perf_counter() - started:.1f} s; inserting")
     first_id = (Ticket.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
-    ticket_sql = _insert_sql(Ticket._meta.db_table, gen.ticket_columns, qn)
-    clock_sql = _insert_sql(Clock._meta.db_table, CLOCK_COLUMNS, qn)
+    ticket_sql = insert_sql(Ticket._meta.db_table, gen.ticket_columns, qn)
+    clock_sql = insert_sql(Clock._meta.db_table, CLOCK_COLUMNS, qn)
     sqlite = connection.vendor == "sqlite"
     connection.ensure_connection()
     if sqlite:
@@ -406,8 +407,8 @@ def load(people: Any, count: int, now: datetime) -> tuple[float, Mix]:
                     cursor.executemany(ticket_sql, tickets)
                     cursor.executemany(clock_sql, clocks)
                 else:
-                    _copy(cursor, Ticket._meta.db_table, gen.ticket_columns, tickets, qn)
-                    _copy(cursor, Clock._meta.db_table, CLOCK_COLUMNS, clocks, qn)
+                    copy_rows(cursor, Ticket._meta.db_table, gen.ticket_columns, tickets, qn)
+                    copy_rows(cursor, Clock._meta.db_table, CLOCK_COLUMNS, clocks, qn)
             done = offset + len(part)
             if done % (BATCH * 4) == 0 or done == count:
                 log(f"  {done:,} tickets ({time.perf_counter() - started:.0f} s)")
@@ -430,13 +431,15 @@ def load(people: Any, count: int, now: datetime) -> tuple[float, Mix]:
     return seconds, gen.mix
 
 
-def _insert_sql(table: str, columns: list[str], qn: Callable[[str], str]) -> str:
+def insert_sql(table: str, columns: list[str], qn: Callable[[str], str]) -> str:
+    """An INSERT of one row into ``columns`` of ``table``, for executemany (SQLite)."""
     return (f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) "
             f"VALUES ({', '.join(['%s'] * len(columns))})")
 
 
-def _copy(cursor: Any, table: str, columns: list[str], rows: list[Any],
-          qn: Callable[[str], str]) -> None:
+def copy_rows(cursor: Any, table: str, columns: list[str], rows: list[Any],
+              qn: Callable[[str], str]) -> None:
+    """Writes ``rows`` into ``table`` with PostgreSQL's COPY, far faster than INSERTs."""
     sql = f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN"
     with cursor.cursor.copy(sql) as copy:
         for row in rows:

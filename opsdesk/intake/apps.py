@@ -1,5 +1,13 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from opsdesk.runtime.periodic import Job
 
 
 class IntakeConfig(AppConfig):
@@ -10,10 +18,25 @@ class IntakeConfig(AppConfig):
     verbose_name = _("Intake")
 
     def ready(self) -> None:
-        from opsdesk.intake import alerts, receivers, services
-        from opsdesk.intake.models import IntegrationKind
-        from opsdesk.tickets.hooks import on_ticket_change
+        from opsdesk.intake import metrics as intake_metrics
+        from opsdesk.intake.alerts.deduplication import note_closed_while_firing
+        from opsdesk.intake.models import InboundMessage
+        from opsdesk.runtime import dispatcher, metrics, periodic
+        from opsdesk.tickets.hooks import Stage, on_ticket_change
 
-        services.RECEIVERS[IntegrationKind.ZABBIX] = receivers.receive_zabbix
-        services.RECEIVERS[IntegrationKind.WEBHOOK] = receivers.receive_webhook
-        on_ticket_change(alerts.note_closed_while_firing)
+        on_ticket_change(note_closed_while_firing, stage=Stage.ALERTS)
+        # A payload stored: an alert storm's repeats file no ticket, yet keep the database
+        # as busy as new reports do.
+        dispatcher.watch_intake(InboundMessage)
+        periodic.register(periodic_jobs)
+        metrics.register(intake_metrics.figures)
+
+
+def periodic_jobs() -> list[Job]:
+    """Polling the mailbox, when one is configured (imported in the worker only)."""
+    from opsdesk.intake.mail.imap import fetch_mail
+    from opsdesk.runtime.periodic import Job
+
+    if not settings.OPSDESK_IMAP_HOST:
+        return []
+    return [Job("fetchmail", settings.OPSDESK_IMAP_POLL_SECONDS, fetch_mail)]

@@ -12,8 +12,8 @@ class KnowledgeConfig(AppConfig):
         from opsdesk.knowledge.models import SearchTerm
         from opsdesk.knowledge.services import reindex_changed_ticket
         from opsdesk.runtime import config
-        from opsdesk.tickets.hooks import on_ticket_change
+        from opsdesk.tickets.hooks import Stage, on_ticket_change
 
-        on_ticket_change(reindex_changed_ticket)
+        on_ticket_change(reindex_changed_ticket, stage=Stage.SEARCH)
         # The segmenter's dictionary holds the modules' names and the admins' terms.
         config.watch(Module, SearchTerm)

@@ -1,5 +1,12 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from opsdesk.runtime.periodic import Job
 
 
 class NotifyConfig(AppConfig):
@@ -11,9 +18,25 @@ class NotifyConfig(AppConfig):
 
     def ready(self) -> None:
         from opsdesk.notify import conversation
-        from opsdesk.tickets.hooks import on_ticket_change, on_tickets_created
+        from opsdesk.notify import metrics as notify_metrics
+        from opsdesk.runtime import metrics, periodic
+        from opsdesk.tickets.hooks import Stage, on_ticket_change, on_tickets_created
 
-        # After routing's and the SLA's hooks (their apps come first in INSTALLED_APPS): the
-        # ticket is routed and its clocks say what is due before anyone is told.
-        on_tickets_created(conversation.on_tickets_created)
-        on_ticket_change(conversation.on_ticket_change)
+        # After routing's and the SLA's stages: the ticket is routed and its clocks say what
+        # is due before anyone is told.
+        on_tickets_created(conversation.on_tickets_created, stage=Stage.NOTIFICATIONS)
+        on_ticket_change(conversation.on_ticket_change, stage=Stage.NOTIFICATIONS)
+        periodic.register(periodic_jobs)
+        metrics.register(notify_metrics.figures)
+
+
+def periodic_jobs() -> list[Job]:
+    """The notifications' jobs in the worker (imported there only)."""
+    from opsdesk.notify.services import forget_read_notices
+    from opsdesk.notify.tasks import retry_due_deliveries
+    from opsdesk.runtime.periodic import Job
+
+    return [
+        Job("notify-retry", 60, retry_due_deliveries),
+        Job("forget-read-notices", 24 * 3600, forget_read_notices),
+    ]

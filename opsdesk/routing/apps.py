@@ -14,9 +14,9 @@ class RoutingConfig(AppConfig):
         from opsdesk.routing.models import DutyShift, RoutingRule
         from opsdesk.routing.services import route_new_tickets
         from opsdesk.runtime import config
-        from opsdesk.tickets.hooks import on_tickets_created
+        from opsdesk.tickets.hooks import Stage, on_tickets_created
 
         # Who is on duty depends on the roster, on people's roles and on who has left.
         config.watch(RoutingRule, DutyShift, User,
                      m2m=(RoutingRule.modules.through, User.groups.through))
-        on_tickets_created(route_new_tickets)
+        on_tickets_created(route_new_tickets, stage=Stage.ROUTING)

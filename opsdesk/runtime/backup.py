@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, Protocol, runtime_checkable
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -39,10 +39,7 @@ from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
-from opsdesk.accounts.models import User
 from opsdesk.runtime import snapshots
-from opsdesk.tickets.models import Ticket
-from opsdesk.tickets.storage import Listing
 
 FORMAT = "opsdesk-backup"
 FORMAT_VERSION = 1
@@ -51,6 +48,15 @@ MANIFEST_MAX_BYTES = 256 << 20
 SECRET_KEY = "secret_key"
 CHUNK = 1 << 20
 VENDORS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+# What the manifest counts: the rows an app registers under this noun (snapshots.count).
+COUNTED_IN_MANIFEST = "tickets"
+
+
+@runtime_checkable
+class Bucket(Protocol):
+    """A storage without paths that takes a file under an exact name (tickets/bucket.py)."""
+
+    def put_file(self, name: str, path: Path) -> None: ...
 
 
 class BackupError(Exception):
@@ -158,7 +164,7 @@ def back_up(destination: Path) -> BackupDone:
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
             vendor=connection.vendor, database=members[0][0], migrations=snapshot.migrations,
             secret_key="environment" if key_in_environment else "included",
-            tickets=snapshot.tickets,
+            tickets=snapshot.counts.get(COUNTED_IN_MANIFEST, 0),
             files=[Entry(name, *_measure(path)) for name, path in members],
         )
         _write_archive(archive, manifest, [path for _name, path in members])
@@ -170,7 +176,7 @@ def back_up(destination: Path) -> BackupDone:
 def _on_disk(name: str, work: Path) -> Path:
     """Where the stored file ``name`` is on disk: in the uploads folder, or (with a bucket)
     downloaded into ``work``; nothing there if it is missing."""
-    if not isinstance(default_storage, Listing):
+    if not isinstance(default_storage, Bucket):
         return Path(default_storage.path(name))
     target = work / "media" / name
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -272,7 +278,7 @@ def restore(source: Path, *, force: bool = False) -> RestoreDone:
             try:
                 _unpack(tar, manifest, staging)
                 snapshots.load(staging / manifest.database)
-                if isinstance(default_storage, Listing):
+                if isinstance(default_storage, Bucket):
                     _upload_media(staging / "media")
                 else:
                     _replace_media(staging / "media", media_root, staging / "replaced")
@@ -317,15 +323,16 @@ def _check_fits(manifest: Manifest) -> None:
 
 def _check_empty(*, force: bool) -> None:
     tables = set(connection.introspection.table_names())
-    tickets = Ticket.objects.count() if Ticket._meta.db_table in tables else 0
-    people = User.objects.count() if User._meta.db_table in tables else 0
+    counts = {noun: model._default_manager.count() if model._meta.db_table in tables else 0
+              for noun, model in snapshots.counted().items()}
     media_root = Path(settings.MEDIA_ROOT)
     files = media_root.is_dir() and any(p.is_file() for p in media_root.rglob("*"))
-    if (tickets or people or files) and not force:
+    if (any(counts.values()) or files) and not force:
+        held = ", ".join(f"{noun}: {n}" for noun, n in counts.items())
         raise BackupError(
-            f"This desk already holds data (tickets: {tickets}, user accounts: {people}"
-            f"{', attachment files' if files else ''}); a restore replaces all of it. "
-            f"Run again with --force to replace it. Nothing was changed.")
+            f"This desk already holds data ({held}{', attachment files' if files else ''}); "
+            f"a restore replaces all of it. Run again with --force to replace it. Nothing was "
+            f"changed.")
 
 
 def _unpack(tar: tarfile.TarFile, manifest: Manifest, staging: Path) -> None:
@@ -373,7 +380,7 @@ def _upload_media(unpacked: Path) -> None:
     """The archive's files into the bucket under their own names; objects the restored rows
     do not point to are swept as orphans an hour later (tickets/storage.py)."""
     bucket = default_storage
-    assert isinstance(bucket, Listing)
+    assert isinstance(bucket, Bucket)
     for path in sorted(unpacked.rglob("*")) if unpacked.is_dir() else []:
         if path.is_file():
             bucket.put_file(path.relative_to(unpacked).as_posix(), path)

@@ -1,9 +1,10 @@
-"""Periodic jobs the worker runs beside the task queue: safety sweeps that catch whatever a
-timer missed (a task lost with a crashed process, a clock changed while the worker was down),
-the inspection scheduler, SQLite's checkpoint and the recovery of tasks that dead workers left
-running; and, in a thread of its own, the worker's heartbeat, which a slow job (fetching mail,
-walking the attachments) must never hold up: a worker silent for two minutes is taken for dead
-and its running task queued again. A job that fails is logged and tried again after a growing
+"""Periodic jobs the worker runs beside the task queue: those the apps register (safety sweeps
+that catch whatever a timer missed, such as a task lost with a crashed process or a clock
+changed while the worker was down; the inspection scheduler; mail polling), SQLite's
+checkpoint and the recovery of tasks that dead workers left running; and, in a thread of its
+own, the worker's heartbeat, which a slow job (fetching mail, walking the attachments) must
+never hold up: a worker silent for two minutes is taken for dead and its running task queued
+again. A job that fails is logged and tried again after a growing
 wait (runtime/backoff.py), never stopping the others."""
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db import close_old_connections
 
 from opsdesk.runtime.backoff import Backoff
@@ -34,37 +34,30 @@ class Job:
     run: Callable[[], object]
 
 
+# Each app's jobs, registered in its AppConfig.ready() as a function that lists them: it runs
+# only when a worker starts, so that settings decide then (a mailbox configured or not) and the
+# web server never imports what only the jobs use.
+_sources: list[Callable[[], Iterable[Job]]] = []
+
+
+def register(jobs: Callable[[], Iterable[Job]]) -> None:
+    """Have the worker run the jobs that ``jobs()`` lists (from AppConfig.ready())."""
+    if jobs not in _sources:
+        _sources.append(jobs)
+
+
 def default_jobs(identity: Identity | None = None) -> list[Job]:
-    """The worker's jobs; with its ``identity``, also the recovery of tasks that dead workers
-    left running (its heartbeat runs apart: ``heartbeat``)."""
-    from opsdesk.inspections.services import run_periodic_checks
-    from opsdesk.intake.mail.imap import fetch_mail
-    from opsdesk.notify.services import forget_read_notices
-    from opsdesk.notify.tasks import retry_due_deliveries
-    from opsdesk.reviews.follow_ups import follow_up as review_follow_up
+    """The worker's jobs: SQLite's checkpoint, with its ``identity`` the recovery of tasks
+    that dead workers left running (its heartbeat runs apart: ``heartbeat``), then every
+    app's."""
     from opsdesk.runtime import recovery
     from opsdesk.runtime.sqlite import checkpoint
-    from opsdesk.sla.services import remind_missing_schedule, sweep
-    from opsdesk.tickets.archiving import archive_due
-    from opsdesk.tickets.follow_ups import follow_up
-    from opsdesk.tickets.storage import remove_orphans
 
-    jobs = [
-        Job("checkpoint", 1, checkpoint),
-        Job("sla-sweep", 30, sweep),
-        Job("sla-schedule-reminder", 24 * 3600, remind_missing_schedule),
-        Job("notify-retry", 60, retry_due_deliveries),
-        Job("inspections", 30, run_periodic_checks),
-        Job("attachment-orphans", 3600, remove_orphans),
-        Job("ticket-follow-ups", 300, follow_up),
-        Job("archive-closed", 600, archive_due),
-        Job("review-follow-ups", 300, review_follow_up),
-        Job("forget-read-notices", 24 * 3600, forget_read_notices),
-    ]
+    jobs = [Job("checkpoint", 1, checkpoint)]
     if identity is not None:
         jobs.append(Job("recover-tasks", 30, recovery.recover_abandoned_tasks))
-    if settings.OPSDESK_IMAP_HOST:
-        jobs.append(Job("fetchmail", settings.OPSDESK_IMAP_POLL_SECONDS, fetch_mail))
+    for source in _sources:
+        jobs.extend(source())
     return jobs
 
 

@@ -6,7 +6,8 @@ of the database file alone misses them). PostgreSQL: ``pg_dump`` in custom forma
 snapshot exported from a transaction that also reads which files the rows point to; loaded
 back by ``pg_restore`` through ``psql`` in one transaction, so a restore that fails leaves the
 database as it was. The connection goes to the tools through ``PG*`` environment variables,
-never on their command line, where any user could read the password.
+never on their command line, where any user could read the password. What a snapshot counts
+(an operator recognises a desk by it) the apps that own those rows register (``count``).
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from typing import Any
 from django.apps import apps
 from django.db import connection, models, transaction
 
-from opsdesk.tickets.models import Ticket
-
 
 class SnapshotError(Exception):
     """The database could not be copied or loaded; the message says why."""
@@ -35,7 +34,21 @@ class Snapshot:
     path: Path
     migrations: dict[str, list[str]]  # applied, by app
     files: list[str]  # storage names of the files rows point to
-    tickets: int
+    counts: dict[str, int]  # rows of each counted model, by noun
+
+
+_counted: dict[str, type[models.Model]] = {}
+
+
+def count(noun: str, model: type[models.Model]) -> None:
+    """Count ``model``'s rows as ``noun`` ("tickets") in every snapshot, and refuse to restore
+    over a desk that has any (from AppConfig.ready())."""
+    _counted[noun] = model
+
+
+def counted() -> dict[str, type[models.Model]]:
+    """The counted models by noun, in the nouns' order."""
+    return dict(sorted(_counted.items()))
 
 
 def take(directory: Path) -> Snapshot:
@@ -77,7 +90,7 @@ def _take_postgresql(path: Path) -> Snapshot:
 
 
 def _snapshot(path: Path, cursor: Any) -> Snapshot:
-    """What the database at ``cursor`` holds: migrations applied, files, tickets."""
+    """What the database at ``cursor`` holds: migrations applied, files, counted rows."""
     cursor.execute("SELECT app, name FROM django_migrations")
     migrations: dict[str, list[str]] = defaultdict(list)
     for app, name in cursor.fetchall():
@@ -86,10 +99,12 @@ def _snapshot(path: Path, cursor: Any) -> Snapshot:
     for table, column in _file_columns():
         cursor.execute(f"SELECT {column} FROM {table} WHERE {column} <> ''")
         files.extend(name for (name,) in cursor.fetchall())
-    cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(Ticket._meta.db_table)}")
-    (tickets,) = cursor.fetchone()
+    counts = {}
+    for noun, model in counted().items():
+        cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(model._meta.db_table)}")
+        (counts[noun],) = cursor.fetchone()
     return Snapshot(path, {app: sorted(names) for app, names in sorted(migrations.items())},
-                    sorted(set(files)), int(tickets))
+                    sorted(set(files)), counts)
 
 
 def _file_columns() -> list[tuple[str, str]]:

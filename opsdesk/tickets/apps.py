@@ -1,5 +1,12 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from opsdesk.runtime.periodic import Job
 
 
 class TicketsConfig(AppConfig):
@@ -8,7 +15,28 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Tickets")
 
     def ready(self) -> None:
-        from opsdesk.runtime import config
-        from opsdesk.tickets.models import PriorityRule
+        from opsdesk.runtime import config, dispatcher, metrics, periodic, snapshots
+        from opsdesk.tickets import metrics as ticket_metrics
+        from opsdesk.tickets.dispatch import BATCH, dispatch_due
+        from opsdesk.tickets.models import PriorityRule, Ticket
 
         config.watch(PriorityRule)
+        dispatcher.dispatch_with(dispatch_due, batch=BATCH)
+        dispatcher.watch_intake(Ticket)  # a report filed
+        periodic.register(periodic_jobs)
+        metrics.register(ticket_metrics.figures)
+        snapshots.count("tickets", Ticket)
+
+
+def periodic_jobs() -> list[Job]:
+    """The tickets' jobs in the worker (imported there only)."""
+    from opsdesk.runtime.periodic import Job
+    from opsdesk.tickets.archiving import archive_due
+    from opsdesk.tickets.follow_ups import follow_up
+    from opsdesk.tickets.storage import remove_orphans
+
+    return [
+        Job("attachment-orphans", 3600, remove_orphans),
+        Job("ticket-follow-ups", 300, follow_up),
+        Job("archive-closed", 600, archive_due),
+    ]

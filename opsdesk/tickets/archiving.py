@@ -20,9 +20,9 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from opsdesk.errors import DomainError
 from opsdesk.tickets import effects, services
 from opsdesk.tickets.choices import Status
-from opsdesk.tickets.errors import DomainError
 from opsdesk.tickets.models import Ticket
 
 log = logging.getLogger(__name__)

@@ -6,16 +6,19 @@ event, marked undispatched, and answers; the worker dispatches what is waiting a
 oldest first and many tickets per transaction, so what a storm or a busy API client files costs
 the hooks a few statements per batch instead of per ticket. The SLA clocks start at the
 submission time either way. Nothing waits on memory: a crash leaves the mark in the database
-for the next worker. A change to a ticket still waiting dispatches it first
-(``services.dispatched_first``), so nobody's action ever runs ahead of the routing and the clocks.
+for the next worker (runtime/dispatcher.py, to which TicketsConfig.ready() hands
+``dispatch_due``). A change to a ticket still waiting dispatches it first (``dispatched_first``),
+so nobody's action ever runs ahead of the routing and the clocks.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import ParamSpec, TypeVar
 
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import QuerySet
@@ -30,6 +33,8 @@ from opsdesk.tickets.models import Ticket, TimelineEvent
 BATCH = 50
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @dataclass
@@ -133,3 +138,30 @@ def dispatch(tickets: Sequence[Ticket]) -> None:
         ticket.dispatched = True
     run_creation_hooks([TicketChange.creation(ticket, actors.get(filed_by.get(ticket.pk) or 0))
                         for ticket in tickets])
+
+
+class WaitingForDispatch(Exception):
+    """Raised by a service that found its ticket still waiting for dispatch, before it changed
+    anything (``dispatched_first`` dispatches it and runs the service again)."""
+
+    def __init__(self, ticket_id: int) -> None:
+        super().__init__(ticket_id)
+        self.ticket_id = ticket_id
+
+
+def dispatched_first(service: Callable[P, R]) -> Callable[P, R]:
+    """Run a service that changes a ticket; if the ticket was still waiting to be dispatched,
+    dispatch it first in its own transaction, as the worker would have a moment later, and run
+    the service again. Whoever acted on what they saw before the routing moved the ticket is
+    then told it changed (their version is stale) and reads the routed ticket; automation
+    reads it through ``services.lock_dispatched`` instead, after the dispatch."""
+
+    @functools.wraps(service)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return service(*args, **kwargs)
+        except WaitingForDispatch as waiting:
+            dispatch_ticket(waiting.ticket_id)
+            return service(*args, **kwargs)
+
+    return run

@@ -23,6 +23,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from opsdesk.bounds import EARLIEST
+from opsdesk.errors import DomainError
 from opsdesk.tickets import services, workflow
 from opsdesk.tickets.choices import Status
 from opsdesk.tickets.effects import (
@@ -30,7 +31,6 @@ from opsdesk.tickets.effects import (
     progress_due,
     working_days_waiting,
 )
-from opsdesk.tickets.errors import DomainError
 from opsdesk.tickets.models import Ticket
 
 log = logging.getLogger(__name__)

@@ -3,13 +3,12 @@ who may do it against the workflow table, and leaves a timeline event."""
 
 from __future__ import annotations
 
-import functools
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.core.files import File
@@ -32,7 +31,7 @@ from opsdesk.tickets.choices import (
     StepKind,
     StepOutcome,
 )
-from opsdesk.tickets.dispatch import dispatch_ticket
+from opsdesk.tickets.dispatch import WaitingForDispatch, dispatched_first
 from opsdesk.tickets.effects import ActionContext, is_sent_back
 from opsdesk.tickets.errors import (
     ApprovalRequired,
@@ -58,8 +57,6 @@ from opsdesk.tickets.priority import priority_for
 from opsdesk.tickets.storage import StoredFile, store
 
 Kind = TimelineEvent.Kind
-P = ParamSpec("P")
-R = TypeVar("R")
 
 # Registration fields a ticket is created with; all strings except the datetimes.
 REGISTRATION_TEXT = {field.name: field for field in (
@@ -218,7 +215,7 @@ def _lock(ticket_id: int, version: int | None) -> Ticket:
     if ticket is None:
         raise NotFound(_("No such ticket."))
     if not ticket.dispatched:
-        raise _WaitingForDispatch(ticket_id)
+        raise WaitingForDispatch(ticket_id)
     if version is not None and version != ticket.version:
         raise StaleVersion(
             _("%(key)s was changed by someone else (version %(theirs)s, you had %(yours)s). "
@@ -229,27 +226,13 @@ def _lock(ticket_id: int, version: int | None) -> Ticket:
     return ticket
 
 
-class _WaitingForDispatch(Exception):
-    def __init__(self, ticket_id: int) -> None:
-        super().__init__(ticket_id)
-        self.ticket_id = ticket_id
-
-
-def dispatched_first(service: Callable[P, R]) -> Callable[P, R]:
-    """Run a service that changes a ticket; if the ticket was still waiting to be dispatched,
-    dispatch it first in its own transaction, as the worker would have a moment later, and run
-    the service again. Whoever acted on what they saw before the routing moved the ticket is
-    then told it changed (their version is stale) and reads the routed ticket."""
-
-    @functools.wraps(service)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return service(*args, **kwargs)
-        except _WaitingForDispatch as waiting:
-            dispatch_ticket(waiting.ticket_id)
-            return service(*args, **kwargs)
-
-    return run
+@dispatched_first
+def lock_dispatched(*, ticket_id: int) -> Ticket:
+    """The ticket, locked for the caller's transaction, dispatched first if it was still
+    waiting: what automation reads before acting on a ticket it may have filed a moment ago
+    (an alert resolving), so that the version it passes on is the routed ticket's, never one
+    that dispatching is about to move."""
+    return _lock(ticket_id, None)
 
 
 @dispatched_first

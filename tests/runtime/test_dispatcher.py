@@ -1,26 +1,33 @@
-"""The dispatcher's pacing: it dispatches promptly when a few tickets trickle in, yields the
-database to intake while a burst of reports or alerts arrives, catches up as soon as intake
-pauses, and takes turns with intake once a backlog is old."""
+"""The dispatcher's pacing: it dispatches promptly when a few tickets trickle in; on SQLite it
+yields the database to intake while a burst of reports or alerts arrives, catches up as soon as
+intake pauses, and takes turns with intake once a backlog is old; on PostgreSQL, whose writers
+do not wait for one another's transactions, it works a burst off at once."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from itertools import count
+from typing import Any
 
 import pytest
+from django.db import connection
 
 from opsdesk.accounts.models import User
-from opsdesk.intake.services import store_inbound
+from opsdesk.intake.payloads import store_inbound
 from opsdesk.runtime import dispatcher
 from opsdesk.runtime.dispatcher import (
     CATCH_UP_AFTER,
     GRACE_SECONDS,
     REST_SECONDS,
     SHARE_WHILE_BUSY,
+    Dispatching,
     Intake,
     Pace,
     rest_while_busy,
+    run_forever,
 )
-from opsdesk.tickets.dispatch import BATCH
+from opsdesk.tickets.dispatch import BATCH, dispatch_due
+from opsdesk.tickets.models import Ticket
 from tests.factories import TicketFactory
 
 
@@ -29,14 +36,22 @@ class Stop:
     ``meanwhile`` during each (what other processes do while the dispatcher rests)."""
 
     def __init__(self, *, stopped: bool = False,
-                 meanwhile: Callable[[], object] = lambda: None) -> None:
+                 meanwhile: Callable[[], object] = lambda: None,
+                 at_most: float = float("inf")) -> None:
         self.rests: list[float] = []
+        self.now = 0.0  # the time it keeps for the dispatcher (``on_the_clock_of``)
         self.stopped = stopped
         self.meanwhile = meanwhile
+        self.at_most = at_most  # rests: a dispatcher that never stops fails rather than hangs
 
     def wait(self, timeout: float) -> bool:
         self.rests.append(timeout)
+        self.now += timeout
+        assert len(self.rests) <= self.at_most, f"the dispatcher never stopped: {self.rests}"
         self.meanwhile()
+        return self.stopped
+
+    def is_set(self) -> bool:
         return self.stopped
 
 
@@ -46,19 +61,19 @@ def newest(*ids: int | None) -> Iterator[int | None]:
 
 
 def test_a_trickle_is_dispatched_after_a_short_rest() -> None:
-    pace = Pace()
+    pace = Pace(BATCH)
     assert pace.rest(done=3, took=0.01, now=100.0) == (REST_SECONDS, False)
     assert pace.rest(done=0, took=0.001, now=100.2) == (REST_SECONDS, False)
 
 
 def test_a_young_backlog_leaves_most_of_the_time_to_intake() -> None:
-    seconds, while_filing = Pace().rest(done=BATCH, took=0.1, now=100.0)
+    seconds, while_filing = Pace(BATCH).rest(done=BATCH, took=0.1, now=100.0)
     assert while_filing
     assert 0.1 / (0.1 + seconds) == pytest.approx(SHARE_WHILE_BUSY)
 
 
 def test_an_old_backlog_takes_turns_with_intake_until_it_is_gone() -> None:
-    pace = Pace()
+    pace = Pace(BATCH)
     pace.rest(done=BATCH, took=0.1, now=100.0)
     assert pace.rest(done=BATCH, took=0.1, now=99.9 + CATCH_UP_AFTER) == (0.1, False)
     assert pace.rest(done=BATCH - 1, took=0.1, now=100.0 + CATCH_UP_AFTER) == (
@@ -89,7 +104,7 @@ def test_writers_a_batch_held_up_get_to_commit_before_intake_is_judged_paused() 
     lets go: looking at once would find nothing new, and batch after batch would starve it."""
     filed = [7]
     intake = Intake(mark=lambda: filed[0])
-    intake.paused()  # the look before the batch
+    intake.look()  # the look before the batch
     stop = Stop(meanwhile=lambda: filed.__setitem__(0, filed[0] + 1))
     rest_while_busy(stop, 0.5, intake)
     assert stop.rests[:2] == [GRACE_SECONDS, REST_SECONDS]
@@ -116,12 +131,77 @@ def test_intake_is_busy_while_tickets_are_filed_or_payloads_received(
     people: dict[str, User],
 ) -> None:
     intake = Intake()
-    assert not intake.paused()  # the first look: assumed busy
-    assert intake.paused()
+    assert not intake.look()  # the first look: assumed busy
+    assert intake.look()
     TicketFactory(by=people["submitter"])
-    assert not intake.paused()
-    assert intake.paused()
+    assert not intake.look()
+    assert intake.look()
     # An alert that only repeats a known fault files no ticket; its payload is still stored.
     store_inbound(integration=None, channel="alertmanager", body=b"{}")
-    assert not intake.paused()
-    assert intake.paused()
+    assert not intake.look()
+    assert intake.look()
+
+
+def always_busy() -> Intake:
+    """Intake that never pauses: a report filed or an alert stored at every look."""
+    return Intake(mark=count().__next__)
+
+
+# What a batch of dispatching takes on the dispatcher's clock.
+BATCH_SECONDS = 0.05
+
+
+def on_the_clock_of(stop: Stop, monkeypatch: pytest.MonkeyPatch,
+                    run: Callable[[], int]) -> Dispatching:
+    """``run`` as the dispatcher's work, each round taking ``BATCH_SECONDS`` on the clock that
+    ``stop`` keeps; the worker stops after the first round that leaves nothing waiting."""
+    monkeypatch.setattr(dispatcher.time, "monotonic", lambda: stop.now)
+
+    def round_() -> int:
+        done = run()
+        stop.now += BATCH_SECONDS
+        stop.stopped = done < BATCH
+        return done
+
+    return Dispatching(round_, BATCH)
+
+
+def assert_paced_for(vendor: str, rests: list[float]) -> None:
+    """On SQLite, intake had about 1 - SHARE_WHILE_BUSY of the time between the two full
+    batches and after the second; on PostgreSQL the second batch followed the first at once."""
+    if vendor == "sqlite":
+        busy, last = rests[:-1], rests[-1]
+        assert busy[0] == GRACE_SECONDS and last == REST_SECONDS
+        assert BATCH_SECONDS / (BATCH_SECONDS + sum(busy) / 2) == pytest.approx(
+            SHARE_WHILE_BUSY, rel=0.01)
+    else:
+        assert rests == [0.0, 0.0, REST_SECONDS]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("vendor", ["sqlite", "postgresql"])
+def test_only_sqlite_yields_to_intake_during_a_burst(
+    monkeypatch: pytest.MonkeyPatch, vendor: str,
+) -> None:
+    """SQLite's writers wait for the dispatcher's whole transaction; PostgreSQL's do not, so
+    there a burst is worked off batch after batch, with no rest until it is gone."""
+    stop, rounds = Stop(at_most=50), iter([BATCH, BATCH, 3])
+    run_forever(stop, on_the_clock_of(stop, monkeypatch, rounds.__next__),  # type: ignore[arg-type]
+                vendor=vendor, intake=always_busy())
+    assert_paced_for(vendor, stop.rests)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_burst_is_paced_for_the_database_it_is_dispatched_on(
+    people: dict[str, User], settings: Any, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two batches and one ticket filed while intake stays busy, dispatched on the test's
+    database (run on PostgreSQL too): they wait for no quiet moment there."""
+    settings.OPSDESK_DISPATCH = "worker"
+    for _ in range(2 * BATCH + 1):
+        TicketFactory(by=people["submitter"])
+    stop = Stop(at_most=50)
+    run_forever(stop, on_the_clock_of(stop, monkeypatch, dispatch_due),  # type: ignore[arg-type]
+                intake=always_busy())
+    assert not Ticket.objects.filter(dispatched=False).exists()
+    assert_paced_for(connection.vendor, stop.rests)

@@ -15,7 +15,7 @@ import time_machine
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from opsdesk.intake import services as intake_services
+from opsdesk.intake import integrations
 from opsdesk.intake.models import IntegrationKind
 from opsdesk.notify.choices import DeliveryStatus
 from opsdesk.notify.models import Delivery
@@ -122,7 +122,7 @@ def test_sla_at_risk_and_breached_as_the_queues_count_them(client, token, people
 
 @pytest.mark.django_db
 def test_intake_is_counted_by_channel_and_outcome(client, token):
-    integration, secret = intake_services.create_integration(
+    integration, secret = integrations.create_integration(
         name="prometheus-prod", kind=IntegrationKind.ALERTMANAGER, options={})
     sender = Sender(integration, secret)
     alert = {"status": "firing", "labels": {"alertname": "DiskFull", "instance": "db1"},

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE as OPENPYXL_ILLEGAL
 
+from opsdesk.demo.management.commands import run as run_command
 from opsdesk.reports import exports
-from opsdesk.runtime.management.commands import run as run_command
 from opsdesk.runtime.management.commands.serve import THREADS_PER_PROCESS
 from tests.runtime.desk import free_port, throwaway_desk, wait_for
 

@@ -12,9 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from opsdesk.runtime import periodic, recovery, worker
+from opsdesk.runtime import dispatcher, periodic, recovery, worker
 from opsdesk.runtime.health import HEARTBEAT_FRESH_FOR
-from opsdesk.tickets.dispatch import dispatch_all
 
 
 class Command(BaseCommand):
@@ -36,7 +35,7 @@ class Command(BaseCommand):
                                    returncode=1)
             return
         if batch:
-            dispatch_all()
+            dispatcher.dispatch_all()
             for job in periodic.default_jobs():
                 job.run()
             call_command("db_worker", queue_name="*", batch=True, no_startup_delay=True,

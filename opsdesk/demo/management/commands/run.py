@@ -1,6 +1,7 @@
 """Everything ``make run`` needs: migrate, load the demo on first start, collect static files,
 then serve the web app with the worker inside its process (opsdesk/runtime/embedded.py),
-restarted should it exit (opsdesk/runtime/supervise.py), until interrupted."""
+restarted should it exit (opsdesk/runtime/supervise.py), until interrupted. A command of the
+demo's: the runtime serves whatever desk it is given and knows nothing of demo data."""
 
 from __future__ import annotations
 
