@@ -4,18 +4,26 @@ For the few paths run once per request or per alert (filing a ticket, looking up
 it is filed for), building the ORM's statement costs more than the database takes to run
 it: Django compiles an INSERT of a ticket's forty-odd columns anew every time. Values are
 sent exactly as the ORM would send them: the common kinds of field converted directly, the
-others through the field's own ``pre_save`` and ``get_db_prep_save``.
+others through the field's own ``pre_save`` and ``get_db_prep_save``. Columns the database
+fills, as the ORM leaves them to it (generated fields, and database defaults a row does not
+set), are left out and, where keys are read back, read back with them. ``save()`` and its
+signals are not run: the models written here are checked for them at start-up (row_checks).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any, TypeVar
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models
-from django.db.models import Field, Model
+from django.db.models import NOT_PROVIDED, Field, Model
+from django.db.models.expressions import DatabaseDefault
+
+from opsdesk.runtime.row_checks import WRITTEN_MODELS
 
 M = TypeVar("M", bound=Model)
 
@@ -75,51 +83,117 @@ def _converter(field: Field) -> Convert:
 
 
 @cache
-def _insert_plan(model: type[Model], vendor: str
-                 ) -> tuple[list[Field], list[Convert], str, str, str]:
+def _database_defaults(model: type[Model]) -> tuple[Field, ...]:
+    """The fields of ``model`` the database fills when a row leaves them unset."""
+    return tuple(f for f in model._meta.concrete_fields
+                 if f.db_default is not NOT_PROVIDED and not f.generated)
+
+
+def _left_to_database(obj: Model, defaults: tuple[Field, ...]) -> frozenset[str]:
+    return frozenset(f.attname for f in defaults
+                     if isinstance(getattr(obj, f.attname), DatabaseDefault))
+
+
+@dataclass(frozen=True)
+class InsertPlan:
     """The fields written and their conversions, the statement's head, one row's
-    placeholders and its tail."""
+    placeholders, and the fields the database fills with their conversions back."""
+
+    fields: list[Field]
+    converters: list[Convert]
+    head: str
+    row: str
+    filled: list[Field]
+    filled_converters: list[tuple[Any, list[Any]]]
+    returning: str
+
+
+@cache
+def _insert_plan(model: type[Model], vendor: str, left_to_database: frozenset[str]
+                 ) -> InsertPlan:
+    """How rows of ``model`` are inserted that leave the fields ``left_to_database``
+    (attnames of fields with a database default) to the database."""
     meta, quote = model._meta, connection.ops.quote_name
-    pk = meta.pk
-    generated = bool(getattr(pk, "db_returning", False))
-    fields = [f for f in meta.concrete_fields if not (generated and f is pk)]
+    if meta.label not in WRITTEN_MODELS:
+        raise ImproperlyConfigured(
+            f"rows.py writes only the models in row_checks.WRITTEN_MODELS, which start-up "
+            f"checks; {meta.label} is not one of them.")
+    generated_pk = meta.pk if getattr(meta.pk, "db_returning", False) else None
+
+    def by_database(f: Field) -> bool:
+        return f is generated_pk or f.generated or f.attname in left_to_database
+
+    fields = [f for f in meta.concrete_fields if not by_database(f)]
+    filled = [f for f in meta.concrete_fields if by_database(f)]
     head = (f"INSERT INTO {quote(meta.db_table)} "
             f"({', '.join(quote(f.column) for f in fields)}) VALUES ")
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    tail = f" RETURNING {quote(pk.column)}" if generated and pk is not None else ""
-    return fields, [_converter(f) for f in fields], head, row, tail
+    returning = f" RETURNING {', '.join(quote(f.column) for f in filled)}" if filled else ""
+    return InsertPlan(fields, [_converter(f) for f in fields], head, row, filled,
+                      _from_database(meta.db_table, filled), returning)
+
+
+def _plans(objects: Sequence[M]) -> list[tuple[InsertPlan, list[M]]]:
+    """The objects grouped by the plan that inserts them: one group unless some set a field
+    with a database default and others leave it to the database."""
+    model = type(objects[0])
+    defaults = _database_defaults(model)
+    if not defaults:
+        return [(_insert_plan(model, connection.vendor, frozenset()), list(objects))]
+    groups: dict[frozenset[str], list[M]] = {}
+    for obj in objects:
+        groups.setdefault(_left_to_database(obj, defaults), []).append(obj)
+    return [(_insert_plan(model, connection.vendor, left), group)
+            for left, group in groups.items()]
 
 
 def insert(objects: Sequence[M]) -> None:
     """INSERT ``objects`` (unsaved, of one model) in as few statements as the database
-    allows, setting their generated primary keys as ``bulk_create`` does. No signals."""
+    allows, setting their generated primary keys and the other columns the database filled,
+    as ``save()`` does. No signals."""
     if not objects:
         return
-    model = type(objects[0])
-    fields, converters, head, row, tail = _insert_plan(model, connection.vendor)
-    per_statement = max(1, connection.ops.bulk_batch_size(fields, objects))
-    with connection.cursor() as cursor:
-        for start in range(0, len(objects), per_statement):
-            batch = objects[start:start + per_statement]
-            params = [convert(obj) for obj in batch for convert in converters]
-            cursor.execute(head + ", ".join([row] * len(batch)) + tail, params)
-            if tail:
-                for obj, (pk,) in zip(batch, cursor.fetchall(), strict=True):
-                    obj.pk = pk
+    for plan, group in _plans(objects):
+        per_statement = max(1, connection.ops.bulk_batch_size(plan.fields, group))
+        with connection.cursor() as cursor:
+            for start in range(0, len(group), per_statement):
+                batch = group[start:start + per_statement]
+                params = [convert(obj) for obj in batch for convert in plan.converters]
+                cursor.execute(plan.head + ", ".join([plan.row] * len(batch)) + plan.returning,
+                               params)
+                if plan.filled:
+                    for obj, found in zip(batch, cursor.fetchall(), strict=True):
+                        _set_filled(obj, plan, found)
     for obj in objects:
         obj._state.adding, obj._state.db = False, connection.alias
 
 
+def _set_filled(obj: Model, plan: InsertPlan, found: Sequence[Any]) -> None:
+    for field, raw, (col, convert) in zip(plan.filled, found, plan.filled_converters,
+                                          strict=True):
+        for converter in convert:
+            raw = converter(raw, col, connection)
+        setattr(obj, field.attname, raw)
+
+
 def append(objects: Sequence[Model]) -> None:
-    """INSERT ``objects`` (unsaved, of one model) without reading their keys back: one
-    statement executed per row, which keeps a storm's thousands of rows out of one huge
-    parameter list."""
+    """INSERT ``objects`` (unsaved, of one model) without reading their keys, nor any other
+    column the database fills, back: one statement executed per row, which keeps a storm's
+    thousands of rows out of one huge parameter list."""
     if not objects:
         return
-    _fields, converters, head, row, _tail = _insert_plan(type(objects[0]), connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.executemany(head + row, [[convert(obj) for convert in converters]
-                                        for obj in objects])
+    for plan, group in _plans(objects):
+        with connection.cursor() as cursor:
+            cursor.executemany(plan.head + plan.row,
+                               [[convert(obj) for convert in plan.converters] for obj in group])
+
+
+def _from_database(table: str, fields: Sequence[Field]) -> list[tuple[Any, list[Any]]]:
+    """Each column's conversions from the database (the backend's, then the field's), as
+    the ORM applies them."""
+    columns = [f.get_col(table) for f in fields]
+    return [(col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+            for col in columns]
 
 
 @cache
@@ -127,10 +201,8 @@ def _read_plan(model: type[Model], vendor: str) -> tuple[list[str], list[tuple[A
     """The attributes of a row of all concrete columns, and each column's conversions from
     the database (the backend's, then the field's), as the ORM applies them."""
     meta = model._meta
-    columns = [f.get_col(meta.db_table) for f in meta.concrete_fields]
-    converters = [(col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
-                  for col in columns]
-    return [f.attname for f in meta.concrete_fields], converters
+    return ([f.attname for f in meta.concrete_fields],
+            _from_database(meta.db_table, meta.concrete_fields))
 
 
 def build(model: type[M], found: Sequence[Any]) -> M:

@@ -1,7 +1,9 @@
 """The fields a workflow action can ask for: what each is, where it is stored, how it is parsed.
 
 The workflow table names these; the service parses the caller's input with them and the
-API, UI and docs describe them from here.
+API, UI and docs describe them from here. A field stored in a column of the ticket or of its
+plan takes its label, choices and maximum length from that column (``ticket_field``), so
+the model stays their one source.
 """
 
 from __future__ import annotations
@@ -10,21 +12,21 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
+from django.db import models
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from opsdesk.accounts import selectors as accounts
-from opsdesk.accounts.models import ProblemType
 from opsdesk.accounts.roles import ASSIGNABLE_ROLES
 from opsdesk.bounds import MomentOutOfRange, check_moment, check_past_moment
-from opsdesk.tickets.choices import Impact, PlanKind, Priority, Urgency
+from opsdesk.tickets.choices import Priority
 from opsdesk.tickets.errors import InvalidField, NotFound
-from opsdesk.tickets.models import Ticket
+from opsdesk.tickets.models import Plan, Ticket
 from opsdesk.tickets.selectors import ticket_id_from_key
 
 
@@ -49,10 +51,10 @@ class Target(enum.StrEnum):
 @dataclass(frozen=True)
 class Field:
     name: str
-    label: Promise
+    label: StrOrPromise
     kind: Kind
     target: Target
-    choices: tuple[tuple[str, Promise], ...] = ()
+    choices: tuple[tuple[str, StrOrPromise], ...] = ()
     max_length: int | None = None  # the column's, for text stored in a bounded column
     past: bool = False  # a moment something happened: not in the future
     future: bool = False  # a moment something is expected: not already past
@@ -200,48 +202,64 @@ _PARSERS: dict[Kind, Callable[[Field, Any], Any]] = {
     Kind.TICKET: _ticket,
 }
 
-T, P, E = Target.TICKET, Target.PLAN, Target.EVENT
-PRIORITY_CHOICES = tuple((p.code, p.label) for p in Priority)
+def ticket_field(name: str) -> models.Field[Any, Any]:
+    """The ticket's model field ``name``: what its column holds, under which label."""
+    return _model_field(Ticket, name)
 
-PRIORITY = Field("priority", gettext_lazy("priority"), Kind.CHOICE, T, PRIORITY_CHOICES)
-ASSIGNEE = Field("assignee", gettext_lazy("assignee"), Kind.USER, T)
-MODULE = Field("module", gettext_lazy("module"), Kind.MODULE, T)
-PROBLEM_TYPE = Field(
-    "problem_type", gettext_lazy("problem type"), Kind.CHOICE, T, tuple(ProblemType.choices)
+
+def _model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field)
+    return found
+
+
+def _stored(name: str, kind: Kind, target: Target, *, column: str = "",
+            label: StrOrPromise | None = None, **limits: bool) -> Field:
+    """The field ``name``, stored in the column ``column`` (by default its own name) of the
+    ticket or, for a plan's field, of the plan: its label (unless ``label`` adds a hint to
+    the column's), choices and maximum length are the column's."""
+    stored = _model_field(Plan if target is Target.PLAN else Ticket, column or name)
+    offered = cast(list[tuple[Any, StrOrPromise]], stored.choices or [])  # none are grouped
+    if name == "priority":  # chosen by its code ("urgent"), stored as its rank
+        choices = tuple((Priority(value).code, shown) for value, shown in offered)
+    else:
+        choices = tuple(offered) if kind is Kind.CHOICE else ()
+    return Field(name, label or stored.verbose_name, kind, target, choices,
+                 max_length=stored.max_length if kind is Kind.TEXT else None, **limits)
+
+
+T, P, E = Target.TICKET, Target.PLAN, Target.EVENT
+
+PRIORITY = _stored("priority", Kind.CHOICE, T)
+ASSIGNEE = _stored("assignee", Kind.USER, T)
+MODULE = _stored("module", Kind.MODULE, T)
+PROBLEM_TYPE = _stored("problem_type", Kind.CHOICE, T)
+ESTIMATE = _stored("estimate_minutes", Kind.MINUTES, T)
+DEADLINE = _stored("deadline_at", Kind.DATETIME, T)
+ANALYSIS_NOTES = _stored("analysis_notes", Kind.LONG_TEXT, T)
+PLAN_KIND = _stored("plan_kind", Kind.CHOICE, P, column="kind")
+PLAN_SUMMARY = _stored("plan_summary", Kind.LONG_TEXT, P, column="summary")
+FIX_VERSION = _stored("fix_version", Kind.TEXT, P)
+RELEASE_AT = _stored("release_at", Kind.DATETIME, P)
+DELIVERY_SCHEDULE = _stored("delivery_schedule", Kind.LONG_TEXT, P)
+CHANGES_CODE = _stored("changes_code", Kind.BOOLEAN, P)
+MAJOR_ENVIRONMENT_CHANGE = _stored("major_environment_change", Kind.BOOLEAN, P)
+NEEDS_OTHER_DEPARTMENT = _stored("needs_other_department", Kind.BOOLEAN, P)
+CAUSE = _stored("cause", Kind.LONG_TEXT, T)
+SOLUTION = _stored("solution", Kind.LONG_TEXT, T)
+TIME_TAKEN = _stored("time_taken_minutes", Kind.MINUTES, T)
+PREVENTION = _stored("prevention", Kind.LONG_TEXT, T)
+VERIFICATION_EVIDENCE = _stored(
+    "verification_evidence", Kind.LONG_TEXT, T,
+    label=gettext_lazy("verification evidence (logs, screenshots)"),
 )
-ESTIMATE = Field("estimate_minutes", gettext_lazy("estimated handling time"), Kind.MINUTES, T)
-DEADLINE = Field("deadline_at", gettext_lazy("deadline"), Kind.DATETIME, T)
-ANALYSIS_NOTES = Field("analysis_notes", gettext_lazy("analysis notes"), Kind.LONG_TEXT, T)
-PLAN_KIND = Field("plan_kind", gettext_lazy("plan kind"), Kind.CHOICE, P, tuple(PlanKind.choices))
-PLAN_SUMMARY = Field("plan_summary", gettext_lazy("plan"), Kind.LONG_TEXT, P)
-FIX_VERSION = Field("fix_version", gettext_lazy("fix version"), Kind.TEXT, P, max_length=50)
-RELEASE_AT = Field("release_at", gettext_lazy("release time"), Kind.DATETIME, P)
-DELIVERY_SCHEDULE = Field(
-    "delivery_schedule", gettext_lazy("delivery schedule"), Kind.LONG_TEXT, P
+NEXT_STEP = _stored("next_step", Kind.LONG_TEXT, T)
+EXPECTED_COMPLETION = _stored("expected_completion_at", Kind.DATETIME, T, future=True)
+FIT_REASON = _stored(
+    "fit_reason", Kind.LONG_TEXT, P,
+    label=gettext_lazy("why this plan fits the problem (if it does not obviously)"),
 )
-CHANGES_CODE = Field("changes_code", gettext_lazy("changes code"), Kind.BOOLEAN, P)
-MAJOR_ENVIRONMENT_CHANGE = Field(
-    "major_environment_change", gettext_lazy("major environment change"), Kind.BOOLEAN, P
-)
-NEEDS_OTHER_DEPARTMENT = Field(
-    "needs_other_department", gettext_lazy("needs another department"), Kind.BOOLEAN, P
-)
-CAUSE = Field("cause", gettext_lazy("cause"), Kind.LONG_TEXT, T)
-SOLUTION = Field("solution", gettext_lazy("solution"), Kind.LONG_TEXT, T)
-TIME_TAKEN = Field("time_taken_minutes", gettext_lazy("time taken"), Kind.MINUTES, T)
-PREVENTION = Field("prevention", gettext_lazy("prevention"), Kind.LONG_TEXT, T)
-VERIFICATION_EVIDENCE = Field(
-    "verification_evidence", gettext_lazy("verification evidence (logs, screenshots)"),
-    Kind.LONG_TEXT, T,
-)
-NEXT_STEP = Field("next_step", gettext_lazy("next step"), Kind.LONG_TEXT, T)
-EXPECTED_COMPLETION = Field(
-    "expected_completion_at", gettext_lazy("expected completion"), Kind.DATETIME, T, future=True
-)
-FIT_REASON = Field(
-    "fit_reason", gettext_lazy("why this plan fits the problem (if it does not obviously)"),
-    Kind.LONG_TEXT, P,
-)
+# Stored only on the timeline event: no column to take them from.
 DUPLICATE_OF = Field("duplicate_of", gettext_lazy("duplicate of (ticket key)"), Kind.TICKET, E)
 DURATION = Field("duration_minutes", gettext_lazy("duration (minutes)"), Kind.MINUTES, E)
 EXECUTED_AT = Field("executed_at", gettext_lazy("executed at"), Kind.DATETIME, E, past=True)
@@ -249,26 +267,20 @@ REASON = Field("reason", gettext_lazy("reason"), Kind.LONG_TEXT, E)
 COMMENT = Field("comment", gettext_lazy("comment"), Kind.LONG_TEXT, E)
 
 # Registration fields, editable outside an action (see workflow.EDITS).
-TITLE = Field("title", gettext_lazy("title"), Kind.TEXT, T, max_length=200)
-DESCRIPTION = Field("description", gettext_lazy("description"), Kind.LONG_TEXT, T)
-OCCURRED_AT = Field("occurred_at", gettext_lazy("occurred at"), Kind.DATETIME, T, past=True)
-STEPS = Field("steps_to_reproduce", gettext_lazy("steps to reproduce"), Kind.LONG_TEXT, T)
-ERROR_MESSAGE = Field("error_message", gettext_lazy("error message"), Kind.LONG_TEXT, T)
-IMPACT_SCOPE = Field("impact_scope", gettext_lazy("impact scope"), Kind.LONG_TEXT, T)
-SUBMITTER_DEPARTMENT = Field(
-    "submitter_department", gettext_lazy("submitter department"), Kind.TEXT, T, max_length=100
-)
-SUBMITTER_CONTACT = Field(
-    "submitter_contact", gettext_lazy("submitter contact"), Kind.TEXT, T, max_length=200
-)
-SUBMITTER_NAME = Field(
-    "submitter_name", gettext_lazy("submitter name"), Kind.TEXT, T, max_length=100
-)
-ALERT_HOST = Field("alert_host", gettext_lazy("alert source host/IP"), Kind.TEXT, T, max_length=255)
-ALERT_RULE = Field("alert_rule", gettext_lazy("alert rule"), Kind.TEXT, T, max_length=255)
-ALERT_LEVEL = Field("alert_level", gettext_lazy("alert level"), Kind.TEXT, T, max_length=50)
-ALERT_AT = Field("alert_at", gettext_lazy("alert time"), Kind.DATETIME, T, past=True)
-ALERT_SYMPTOM = Field("alert_symptom", gettext_lazy("first symptom"), Kind.LONG_TEXT, T)
-IMPACT = Field("impact", gettext_lazy("impact"), Kind.CHOICE, T, tuple(Impact.choices))
-URGENCY = Field("urgency", gettext_lazy("urgency"), Kind.CHOICE, T, tuple(Urgency.choices))
-COLLABORATOR = Field("collaborators", gettext_lazy("collaborator"), Kind.USER, T)
+TITLE = _stored("title", Kind.TEXT, T)
+DESCRIPTION = _stored("description", Kind.LONG_TEXT, T)
+OCCURRED_AT = _stored("occurred_at", Kind.DATETIME, T, past=True)
+STEPS = _stored("steps_to_reproduce", Kind.LONG_TEXT, T)
+ERROR_MESSAGE = _stored("error_message", Kind.LONG_TEXT, T)
+IMPACT_SCOPE = _stored("impact_scope", Kind.LONG_TEXT, T)
+SUBMITTER_DEPARTMENT = _stored("submitter_department", Kind.TEXT, T)
+SUBMITTER_CONTACT = _stored("submitter_contact", Kind.TEXT, T)
+SUBMITTER_NAME = _stored("submitter_name", Kind.TEXT, T)
+ALERT_HOST = _stored("alert_host", Kind.TEXT, T)
+ALERT_RULE = _stored("alert_rule", Kind.TEXT, T)
+ALERT_LEVEL = _stored("alert_level", Kind.TEXT, T)
+ALERT_AT = _stored("alert_at", Kind.DATETIME, T, past=True)
+ALERT_SYMPTOM = _stored("alert_symptom", Kind.LONG_TEXT, T)
+IMPACT = _stored("impact", Kind.CHOICE, T)
+URGENCY = _stored("urgency", Kind.CHOICE, T)
+COLLABORATOR = _stored("collaborators", Kind.USER, T)

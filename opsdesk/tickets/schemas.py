@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import BeforeValidator, ConfigDict, ValidationInfo, field_validator
 
+from opsdesk.accounts.models import User
 from opsdesk.bounds import PastMoment
 from opsdesk.sla.selectors import sla_summary
 from opsdesk.tickets.choices import (
@@ -22,8 +23,8 @@ from opsdesk.tickets.choices import (
     StepOutcome,
     Urgency,
 )
-from opsdesk.tickets.fields import LONG_TEXT_MAX
-from opsdesk.tickets.models import Plan, Ticket, TimelineEvent
+from opsdesk.tickets.fields import LONG_TEXT_MAX, ticket_field
+from opsdesk.tickets.models import Plan, Ticket, TimelineEvent, WorkLogStep
 from opsdesk.web.timeline import plain_text
 
 
@@ -81,13 +82,19 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
-PriorityCode = Literal["urgent", "high", "medium", "low"]
+PriorityCode = Literal["urgent", "high", "medium", "low"]  # Priority's codes (a test holds them)
 # Long text is bounded as the service bounds it (tickets/fields.py), so the document says so.
 LongText = Annotated[str, Field(max_length=LONG_TEXT_MAX)]
 
 
+def column_text(name: str, default: Any = "", **documented: Any) -> Any:
+    """An input as long as the ticket's column ``name`` holds at most: longer input is
+    refused here rather than failing the database."""
+    return Field(default, max_length=ticket_field(name).max_length, **documented)
+
+
 class TicketIn(Input):
-    title: str = Field(..., min_length=1, max_length=200)
+    title: str = column_text("title", ..., min_length=1)
     impact: Impact
     urgency: Urgency
     description: LongText = ""
@@ -99,15 +106,14 @@ class TicketIn(Input):
     source_kind: SourceKind = SourceKind.USER_REPORT
     channel: Channel | None = None
     submitter: str | None = Field(None, description="Username, when staff file for someone.")
-    # Lengths are the columns': longer input is refused here rather than failing the database.
-    submitter_name: str = Field("", max_length=100)
-    submitter_department: str = Field("", max_length=100)
-    submitter_contact: str = Field("", max_length=200)
+    submitter_name: str = column_text("submitter_name")
+    submitter_department: str = column_text("submitter_department")
+    submitter_contact: str = column_text("submitter_contact")
     priority: PriorityCode | None = Field(None, description="Staff only.")
     module: str | None = None
-    alert_host: str = Field("", max_length=255)
-    alert_rule: str = Field("", max_length=255)
-    alert_level: str = Field("", max_length=50)
+    alert_host: str = column_text("alert_host")
+    alert_rule: str = column_text("alert_rule")
+    alert_level: str = column_text("alert_level")
     alert_at: PastMoment | None = None
     alert_symptom: LongText = ""
 
@@ -279,7 +285,8 @@ class WorkLogIn(Input):
     kind: StepKind = StepKind.SHELL
     outcome: StepOutcome = StepOutcome.SUCCEEDED
     output: str = ""
-    target: str = Field("", max_length=255, description="Where it ran: host, database.")
+    target: str = Field("", max_length=WorkLogStep._meta.get_field("target").max_length,
+                        description="Where it ran: host, database.")
     executed_at: PastMoment | None = Field(
         None, description="When it was executed (default: now); not in the future, between "
         "2000 and 2099.")
@@ -363,7 +370,8 @@ class VerifyIn(Input):
     reason: str = ""
 
 
-Username = Annotated[str, Field(min_length=1, max_length=150)]
+Username = Annotated[str, Field(min_length=1,
+                                max_length=User._meta.get_field("username").max_length)]
 
 
 class CollaboratorsIn(Input):
@@ -443,7 +451,7 @@ class RecurrenceIn(Input):
     submitter's contact and department default to the original's (its submitter is the
     original's); a person's report needs what every report needs."""
 
-    title: str | None = Field(None, min_length=1, max_length=200)
+    title: str | None = column_text("title", None, min_length=1)
     impact: Impact | None = None
     urgency: Urgency | None = None
     description: LongText = ""
@@ -452,5 +460,5 @@ class RecurrenceIn(Input):
     steps_to_reproduce: LongText = ""
     error_message: LongText = ""
     impact_scope: LongText = ""
-    submitter_department: str = Field("", max_length=100)
-    submitter_contact: str = Field("", max_length=200)
+    submitter_department: str = column_text("submitter_department")
+    submitter_contact: str = column_text("submitter_contact")

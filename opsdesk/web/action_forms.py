@@ -34,6 +34,7 @@ class Input:
     required: bool = False
     when: str = ""  # why a conditional field is needed ("for a code fix")
     choices: list[tuple[str, str]] = field(default_factory=list)
+    max_length: int | None = None  # the column's, for text stored in a bounded column
     value: Any = ""
     error: str = ""
 
@@ -107,7 +108,8 @@ def _shown(ticket: Ticket, fld: f.Field) -> Any:
 def _input(fld: f.Field, choices: Choices, *, value: Any, required: bool = False,
            when: str = "") -> Input:
     return Input(name=fld.name, label=capfirst(str(fld.label)), kind=fld.kind, required=required,
-                 when=when, choices=choices.for_field(fld), value=value)
+                 when=when, choices=choices.for_field(fld), max_length=fld.max_length,
+                 value=value)
 
 
 def action_form(transition: workflow.Transition, ticket: Ticket, choices: Choices) -> ActionForm:

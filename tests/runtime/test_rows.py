@@ -1,33 +1,40 @@
-"""Rows written through runtime/rows.py are stored exactly as the ORM stores them: every
-column of a ticket and of timeline events, with Chinese text, time zones, enums, JSON,
-NULLs and foreign keys, read back identical."""
+"""Rows written through runtime/rows.py are stored exactly as the ORM's ``save()`` stores
+them: every column of every model it writes, with Chinese text, time zones, enums, JSON,
+decimals, durations, NULLs and foreign keys, read back identical; ``insert`` leaves the
+instances as ``save()`` does."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.forms.models import model_to_dict
+from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.db.models import Model
 
-from opsdesk.accounts.models import User
+from opsdesk.accounts.models import Module, User
+from opsdesk.intake.models import Alert, Integration
 from opsdesk.runtime import rows
+from opsdesk.runtime.row_checks import WRITTEN_MODELS
+from opsdesk.sla.models import Clock
 from opsdesk.tickets import services
-from opsdesk.tickets.choices import Channel, SourceKind
-from opsdesk.tickets.models import Ticket, TimelineEvent
+from opsdesk.tickets.choices import Channel, Priority, SourceKind
+from opsdesk.tickets.models import Comment, SupportRating, Ticket, TimelineEvent
+from tests.factories import ModuleFactory
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 18, 10, 0, 0, 123456, tzinfo=SH)
 
 
-def stored(model: type[Any], pk: int, *ignored: str) -> dict[str, Any]:
-    found = model.objects.get(pk=pk)
-    return {k: v for k, v in model_to_dict(found).items() if k not in ("id", *ignored)}
-
-
-def alert_ticket(people: dict[str, User]) -> Ticket:
+def alert_ticket(people: dict[str, User], module: Module | None) -> Ticket:
     return services.new_ticket(
         by=people["duty"], title="[NodeDown] 节点 db-3 无法访问 @ db-3", impact="all_users",
         urgency="immediate", source_kind=SourceKind.ALERT, channel=Channel.ALERTMANAGER,
@@ -35,42 +42,127 @@ def alert_ticket(people: dict[str, User]) -> Ticket:
         alert_at=datetime(2026, 11, 18, 9, 59, 30, tzinfo=SH), alert_host="db-3",
         alert_rule="NodeDown", alert_level="critical", alert_symptom="无法访问",
         description="node_exporter 已 3 分钟没有响应。",
+        module=module,
     )
 
 
-def test_a_ticket_inserted_by_rows_equals_one_saved_by_the_orm(people: dict[str, User]) -> None:
-    with time_machine.travel(datetime(2026, 11, 18, 10, 0, tzinfo=SH), tick=False):
-        by_orm, by_rows = alert_ticket(people), alert_ticket(people)
-    by_orm.save()
-    rows.insert([by_rows])
-    assert by_rows.pk is not None and by_rows.pk != by_orm.pk
-    assert stored(Ticket, by_rows.pk, "key") == stored(Ticket, by_orm.pk, "key")
+@dataclass
+class Saved:
+    """What the samples point to, saved before them."""
+
+    people: dict[str, User]
+    ticket: Ticket
+    integration: Integration
 
 
-def test_events_appended_by_rows_equal_events_saved_by_the_orm(
-    people: dict[str, User],
-) -> None:
-    ticket = alert_ticket(people)
+def event(saved: Saved) -> TimelineEvent:
+    return TimelineEvent(ticket=saved.ticket, kind="comment", actor=saved.people["duty"], at=NOW,
+                         data={"text": "<b>不要</b>渲染", "list": [1, None, True], "ratio": 0.5},
+                         internal=True)
+
+
+def comment(saved: Saved) -> Comment:
+    return Comment(ticket=saved.ticket, author=None, author_name="孙丽 <sun@example.cn>",
+                   body="还是打不开\n第二行", internal=False, created_at=NOW)
+
+
+def alert(saved: Saved) -> Alert:
+    return Alert(integration=saved.integration, identity="fp:3f2a", ticket=saved.ticket,
+                 first_seen=NOW,
+                 last_seen=NOW, labels={"alertname": "NodeDown", "实例": "db-3"},
+                 peak_priority=Priority.URGENT)
+
+
+def clock(saved: Saved) -> Clock:
+    return Clock(ticket=saved.ticket, response_target=timedelta(minutes=30),
+                 resolution_target=timedelta(hours=4, microseconds=1), started_at=NOW,
+                 response_days=Decimal("0.25"), response_due_at=NOW + timedelta(minutes=30),
+                 warning_fraction=0.8)
+
+
+def rating(saved: Saved) -> SupportRating:
+    return SupportRating(ticket=saved.ticket, rated_by=saved.people["submitter"], score=4,
+                         comment="很快")
+
+
+# One of each model rows.py writes; a model added to WRITTEN_MODELS needs one here.
+SAMPLES: dict[str, Callable[[Saved], Model]] = {
+    "tickets.Ticket": lambda saved: alert_ticket(saved.people, saved.ticket.module),
+    "tickets.TimelineEvent": event,
+    "tickets.Comment": comment,
+    "intake.Alert": alert,
+    "sla.Clock": clock,
+    "tickets.SupportRating": rating,
+}
+
+
+@pytest.fixture
+def saved(people: dict[str, User]) -> Saved:
+    ticket = alert_ticket(people, ModuleFactory(code="db", name="数据库", owner=people["owner"]))
     ticket.save()
-    at = datetime(2026, 11, 18, 10, 0, 1, 123456, tzinfo=SH)
+    integration = Integration.objects.create(name="prometheus", kind="alertmanager",
+                                             secret_digest="0" * 64, secret_prefix="od_")
+    return Saved(people, ticket, integration)
 
-    def events() -> list[TimelineEvent]:
-        return [
-            TimelineEvent(ticket=ticket, kind=TimelineEvent.Kind.ALERT, actor=None, at=at,
-                          data={"status": "firing", "labels": {"instance": "db-3:9100"},
-                                "说明": "第 3 次", "occurrences": 3, "ratio": 0.5}),
-            TimelineEvent(ticket=ticket, kind="comment", actor=people["duty"], at=at,
-                          data={"text": "<b>不要</b>渲染", "list": [1, None, True]},
-                          internal=True),
-            TimelineEvent(ticket=ticket, kind=TimelineEvent.Kind.SLA, actor=None, at=at, data={}),
-        ]
 
-    TimelineEvent.objects.bulk_create(events())
-    by_orm = list(TimelineEvent.objects.filter(ticket=ticket).values_list("pk", flat=True))
-    rows.append(events())
-    by_rows = list(TimelineEvent.objects.filter(ticket=ticket).exclude(pk__in=by_orm)
-                   .values_list("pk", flat=True))
-    assert len(by_rows) == 3
-    for orm_pk, rows_pk in zip(by_orm, by_rows, strict=True):
-        assert stored(TimelineEvent, rows_pk) == stored(TimelineEvent, orm_pk)
-    assert stored(TimelineEvent, by_rows[0])["at"] == at
+def every_column(obj: Model) -> dict[str, Any]:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def written(sample: Callable[[Saved], Model], write: Callable[[list[Model]], None],
+            saved: Saved) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The row ``write`` stores for ``sample`` (read back through the ORM), and the
+    instance's columns afterwards; rolled back, so each way writes the same sample."""
+    with time_machine.travel(NOW, tick=False), transaction.atomic():
+        obj = sample(saved)
+        write([obj])
+        model = type(obj)
+        newest = model.objects.order_by("-pk").first()
+        transaction.set_rollback(True)
+    assert newest is not None
+    return every_column(newest), every_column(obj)
+
+
+def by_orm(objects: list[Model]) -> None:
+    for obj in objects:
+        obj.save()
+
+
+def without_generated_key(columns: dict[str, Any], model: type[Model]) -> dict[str, Any]:
+    pk = model._meta.pk
+    if pk is not None and getattr(pk, "db_returning", False):
+        return {k: v for k, v in columns.items() if k != pk.attname}
+    return columns
+
+
+def test_every_model_rows_writes_has_a_sample() -> None:
+    assert set(SAMPLES) == set(WRITTEN_MODELS)
+
+
+@pytest.mark.parametrize("label", WRITTEN_MODELS)
+def test_a_row_inserted_by_rows_equals_one_saved_by_the_orm(
+    label: str, saved: Saved,
+) -> None:
+    sample, model = SAMPLES[label], apps.get_model(label)
+    orm_row, orm_instance = written(sample, by_orm, saved)
+    rows_row, rows_instance = written(sample, rows.insert, saved)
+    assert without_generated_key(rows_row, model) == without_generated_key(orm_row, model)
+    assert rows_instance[model._meta.pk.attname] == rows_row[model._meta.pk.attname]
+    assert without_generated_key(rows_instance, model) == without_generated_key(orm_instance,
+                                                                                model)
+
+
+@pytest.mark.parametrize("label", WRITTEN_MODELS)
+def test_a_row_appended_by_rows_equals_one_saved_by_the_orm(
+    label: str, saved: Saved,
+) -> None:
+    sample, model = SAMPLES[label], apps.get_model(label)
+    orm_row, _instance = written(sample, by_orm, saved)
+    rows_row, _instance = written(sample, rows.append, saved)
+    assert without_generated_key(rows_row, model) == without_generated_key(orm_row, model)
+
+
+def test_a_model_the_start_up_check_does_not_know_is_refused(people: dict[str, User]) -> None:
+    with pytest.raises(ImproperlyConfigured, match=r"accounts\.Module"):
+        rows.insert([Module(code="net", name="网络")])
+    assert not Module.objects.exists()

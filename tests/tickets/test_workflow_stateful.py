@@ -30,10 +30,10 @@ from hypothesis.stateful import (
 )
 
 from opsdesk.accounts.models import User
+from opsdesk.errors import DomainError
 from opsdesk.tickets import services, workflow
 from opsdesk.tickets.choices import Status
 from opsdesk.tickets.effects import is_sent_back
-from opsdesk.tickets.errors import DomainError
 from opsdesk.tickets.models import Ticket, TimelineEvent, WorkLogStep
 from opsdesk.tickets.workflow import Party
 from tests.factories import PLANS, fields_for, payment_module, ticket_in
