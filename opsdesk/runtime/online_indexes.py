@@ -9,50 +9,55 @@ upgrade procedure in README.md accounts for.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.operations.base import Operation
+from django.db.migrations.state import ProjectState
+
+if TYPE_CHECKING:
+    from django.db.backends.postgresql.schema import DatabaseSchemaEditor as PostgresEditor
 
 
-class AddIndexOnline(migrations.AddIndex):
-    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any,
-                          to_state: Any) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-            return
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.add_index(model, self.index, concurrently=True)
+class _Concurrently:
+    """A PostgreSQL schema editor whose index builds and drops are CONCURRENTLY: Django's own
+    index operations then run unchanged (which state, which model, which index) on top of it."""
 
-    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any,
-                           to_state: Any) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-            return
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            schema_editor.remove_index(model, self.index, concurrently=True)
+    def __init__(self, editor: PostgresEditor) -> None:
+        self._editor = editor
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._editor, name)
+
+    def add_index(self, model: Any, index: Any) -> None:
+        self._editor.add_index(model, index, concurrently=True)
+
+    def remove_index(self, model: Any, index: Any) -> None:
+        self._editor.remove_index(model, index, concurrently=True)
 
 
-class RemoveIndexOnline(migrations.RemoveIndex):
-    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any,
-                          to_state: Any) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-            return
-        model = from_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            index = from_state.models[app_label, self.model_name_lower].get_index_by_name(
-                self.name)
-            schema_editor.remove_index(model, index, concurrently=True)
+class _Online(Operation):
+    """Put before Django's index operation in the bases: on PostgreSQL it works concurrently."""
 
-    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any,
-                           to_state: Any) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-            return
-        model = to_state.apps.get_model(app_label, self.model_name)
-        if self.allow_migrate_model(schema_editor.connection.alias, model):
-            index = to_state.models[app_label, self.model_name_lower].get_index_by_name(
-                self.name)
-            schema_editor.add_index(model, index, concurrently=True)
+    def database_forwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor,
+                          from_state: ProjectState, to_state: ProjectState) -> None:
+        super().database_forwards(app_label, _online(schema_editor), from_state, to_state)
+
+    def database_backwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor,
+                           from_state: ProjectState, to_state: ProjectState) -> None:
+        super().database_backwards(app_label, _online(schema_editor), from_state, to_state)
+
+
+def _online(editor: BaseDatabaseSchemaEditor) -> Any:
+    if editor.connection.vendor == "postgresql":
+        return _Concurrently(cast("PostgresEditor", editor))
+    return editor
+
+
+class AddIndexOnline(_Online, migrations.AddIndex):
+    """``migrations.AddIndex``, built concurrently on PostgreSQL."""
+
+
+class RemoveIndexOnline(_Online, migrations.RemoveIndex):
+    """``migrations.RemoveIndex``, dropped concurrently on PostgreSQL."""

@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from opsdesk.runtime.online_columns import AddFieldInPlace
+
 
 class Migration(migrations.Migration):
 
@@ -10,7 +12,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
+        AddFieldInPlace(
             model_name='inboundmessage',
             name='headers',
             field=models.JSONField(blank=True, default=dict, verbose_name='headers'),

@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.db import migrations, models
 from django.db.models import OuterRef, Subquery
 
+from opsdesk.runtime.online_columns import AddFieldInPlace
+
 
 def peak_from_tickets(apps, schema_editor):
     """An existing alert has asked for its ticket's priority so far: a later repeat of the same
@@ -21,17 +23,17 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
+        AddFieldInPlace(
             model_name='alert',
             name='acknowledged_at',
             field=models.DateTimeField(blank=True, null=True, verbose_name='acknowledged at'),
         ),
-        migrations.AddField(
+        AddFieldInPlace(
             model_name='alert',
             name='acknowledged_by',
             field=models.CharField(blank=True, max_length=255, verbose_name='acknowledged by'),
         ),
-        migrations.AddField(
+        AddFieldInPlace(
             model_name='alert',
             name='peak_priority',
             field=models.PositiveSmallIntegerField(choices=[(1, 'Urgent'), (2, 'High'), (3, 'Medium'), (4, 'Low')], default=4, verbose_name='most urgent priority asked for'),

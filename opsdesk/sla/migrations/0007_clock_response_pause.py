@@ -7,6 +7,8 @@ import datetime
 from django.db import migrations, models
 from django.db.models import F
 
+from opsdesk.runtime.online_columns import AddFieldInPlace
+
 
 def running_since_start(apps, schema_editor):
     apps.get_model("sla", "Clock").objects.update(response_since=F("started_at"))
@@ -16,10 +18,10 @@ class Migration(migrations.Migration):
     dependencies = [("sla", "0006_clock_timer_and_horizon")]
 
     operations = [
-        migrations.AddField(
+        AddFieldInPlace(
             model_name="clock", name="response_since", field=models.DateTimeField(null=True),
         ),
-        migrations.AddField(
+        AddFieldInPlace(
             model_name="clock", name="response_spent",
             field=models.DurationField(default=datetime.timedelta(0)),
         ),

@@ -4,6 +4,8 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+from opsdesk.runtime.online_columns import AddFieldInPlace
+
 
 class Migration(migrations.Migration):
 
@@ -13,7 +15,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
+        AddFieldInPlace(
             model_name='comment',
             name='author_name',
             field=models.CharField(blank=True, max_length=255, verbose_name='from'),

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from opsdesk.runtime.online_columns import AddFieldInPlace
+
 
 class Migration(migrations.Migration):
 
@@ -13,7 +15,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
+        AddFieldInPlace(
             model_name='ticket',
             name='dispatched',
             field=models.BooleanField(default=True),

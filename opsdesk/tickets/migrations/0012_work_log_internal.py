@@ -1,5 +1,7 @@
 from django.db import migrations, models
 
+from opsdesk.runtime.online_columns import AddFieldInPlace
+
 
 def hide_recorded_steps(apps, schema_editor):
     """Steps recorded so far become internal, as new ones are by default: their timeline events
@@ -16,7 +18,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
+        AddFieldInPlace(
             model_name="worklogstep",
             name="internal",
             field=models.BooleanField(default=True, verbose_name="internal"),

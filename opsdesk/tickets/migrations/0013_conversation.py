@@ -5,6 +5,8 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from opsdesk.runtime.online_columns import AddFieldInPlace
+
 
 def date_waiting_fixes(apps, schema_editor):
     """A fix already waiting for verification waits since its latest resolution, so that the
@@ -25,42 +27,42 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
+        AddFieldInPlace(
             model_name='plan',
             name='fit',
             field=models.CharField(choices=[('fits', 'Fits the problem type'), ('explained', 'Does not obviously fit; the assignee said why'), ('needs_approval', 'Does not fit the problem type: the head approves')], default='fits', max_length=20, verbose_name='fit to the problem type'),
         ),
-        migrations.AddField(
+        AddFieldInPlace(
             model_name='plan',
             name='fit_reason',
             field=models.TextField(blank=True, verbose_name='why this plan fits the problem'),
         ),
-        migrations.AddField(
+        AddFieldInPlace(
             model_name='ticket',
             name='expected_completion_at',
             field=models.DateTimeField(blank=True, null=True, verbose_name='expected completion'),
         ),
-        migrations.AddField(
+        AddFieldInPlace(
             model_name='ticket',
             name='next_step',
             field=models.TextField(blank=True, verbose_name='next step'),
         ),
-        migrations.AddField(
+        AddFieldInPlace(
             model_name='ticket',
             name='progress_requested_for',
             field=models.DateTimeField(blank=True, null=True),
         ),
-        migrations.AddField(
+        AddFieldInPlace(
             model_name='ticket',
             name='verification_reminders',
             field=models.PositiveSmallIntegerField(default=0),
         ),
-        migrations.AddField(
+        AddFieldInPlace(
             model_name='ticket',
             name='verification_requested_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
-        migrations.AddField(
+        AddFieldInPlace(
             model_name='worklogstep',
             name='duration_minutes',
             field=models.PositiveIntegerField(blank=True, null=True, verbose_name='duration (minutes)'),
