@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from opsdesk.accounts.models import User
 from opsdesk.accounts.selectors import get_module_by_ref
@@ -107,7 +107,7 @@ def list_articles(request: HttpRequest, params: Query[ArticleParams]) -> dict[st
 
 @router.post("/articles", response={201: ArticleOut},
              summary="Write an article: from a closed ticket's report, or from scratch (staff)")
-def create_article(request: HttpRequest, payload: ArticleIn) -> tuple[int, dict[str, Any]]:
+def create_article(request: HttpRequest, payload: ArticleIn) -> Status[dict[str, Any]]:
     user = _user(request)
     if payload.ticket is not None:
         if payload.article_fields():
@@ -117,7 +117,7 @@ def create_article(request: HttpRequest, payload: ArticleIn) -> tuple[int, dict[
         article = services.create_article_from_ticket(by=user, ticket_id=ticket.pk)
     else:
         article = services.create_article(by=user, fields=payload.article_fields())
-    return 201, _detail(user, article.pk)
+    return Status(201, _detail(user, article.pk))
 
 
 @router.get("/articles/{key}", response=ArticleOut, summary="Read an article")
@@ -154,21 +154,21 @@ def withdraw_article(request: HttpRequest, key: str, payload: RevisionIn) -> dic
 @router.post("/articles/{key}/tickets", response={201: ArticleOut},
              summary="Link a ticket the article answers (staff)")
 def link_ticket(request: HttpRequest, key: str,
-                payload: ArticleLinkIn) -> tuple[int, dict[str, Any]]:
+                payload: ArticleLinkIn) -> Status[dict[str, Any]]:
     user = _user(request)
     article = selectors.get_article(user=user, key=key)
     services.link_ticket(by=user, article_id=article.pk, ticket_key=payload.ticket)
-    return 201, _detail(user, article.pk)
+    return Status(201, _detail(user, article.pk))
 
 
 @router.delete("/articles/{key}/tickets/{ticket_key}", response={204: None},
                summary="Remove a ticket's link (staff)")
-def unlink_ticket(request: HttpRequest, key: str, ticket_key: str) -> tuple[int, None]:
+def unlink_ticket(request: HttpRequest, key: str, ticket_key: str) -> Status[None]:
     user = _user(request)
     article = selectors.get_article(user=user, key=key)
     ticket = tickets.get_ticket(user=user, key=ticket_key)
     services.unlink_ticket(by=user, article_id=article.pk, ticket_id=ticket.pk)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/articles/{key}/solved", response=SolvedOut,

@@ -31,7 +31,7 @@ from django.utils import timezone, translation
 
 from opsdesk.accounts.models import Module, User
 from opsdesk.accounts.roles import Role
-from opsdesk.intake import services as intake
+from opsdesk.intake import integrations
 from opsdesk.intake.models import IntegrationKind
 from opsdesk.notify.models import Delivery
 from opsdesk.sla.models import BusinessCalendar, SlaPolicy
@@ -277,7 +277,7 @@ def walk(people: dict[str, User]) -> list[str]:
         "root_cause": "A full disk on the primary"}), 201)
 
     # 4. An alert from Alertmanager, firing then resolved; opsdesk's own follow-ups.
-    integration, secret = intake.create_integration(
+    integration, secret = integrations.create_integration(
         name="prometheus-prod", kind=IntegrationKind.ALERTMANAGER, options={})
     sender = Sender(integration, secret)
     [alert_key] = sender.send(notification(DISK.alert()))["created"]

@@ -10,7 +10,7 @@ from typing import Any
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
@@ -82,8 +82,9 @@ def _control(item: Input, ident: str, invalid: str) -> SafeString:
         )
         return format_html('<select id="{}" name="{}"{}><option value="">—</option>{}</select>',
                            ident, item.name, invalid, options)
-    return format_html('<input id="{}" name="{}" value="{}"{}>', ident, item.name, value,
-                       invalid)
+    limit = format_html(' maxlength="{}"', item.max_length) if item.max_length else ""
+    return format_html('<input id="{}" name="{}" value="{}"{}{}>', ident, item.name, value,
+                       limit, invalid)
 
 
 @register.simple_tag
@@ -96,37 +97,67 @@ def options(choices: Iterable[tuple[Any, Any]], selected: Any) -> SafeString:
         for value, label in choices))
 
 
-STATUS_LABELS = dict(Status.choices)
-PRIORITY_LABELS = dict(Priority.choices)
+KEY_SLOT = "KEY-0"  # a key in the ticket URL's pattern, replaced by each row's
 
 
 @register.simple_tag
-def ticket_row(ticket: Ticket, seen: int) -> SafeString:
-    """One row of a queue (rendered in Python: a queue page shows fifty)."""
-    url = reverse("web:ticket", args=[ticket.key])
-    badge = sla_badge(ticket, timezone.now())
-    sla_cell = format_html(
-        '<span class="sla sla-{}" title="{}">{}{}</span>', badge.state, badge.label,
-        badge.label,
-        format_html(' · <time class="countdown" datetime="{}">{}</time>',
-                    badge.due.isoformat(), badge.remaining) if badge.due else "",
-    ) if badge else ""
-    submitted = timezone.localtime(ticket.submitted_at)
-    return format_html(
-        '<tr class="p{p}{fresh}"><td class="key"><a href="{url}">{key}</a></td>'
-        '<td><span class="badge prio p{p}">{prio}</span></td>'
-        '<td class="title"><a href="{url}">{title}</a></td>'
-        '<td><span class="badge status s-{status}">{status_label}</span></td>'
-        '<td>{sla}</td><td data-label="{assignee_label}">{assignee}</td>'
-        '<td data-label="{module_label}">{module}</td>'
-        '<td data-label="{at_label}"><time datetime="{at}">{at_short}</time></td></tr>',
-        p=ticket.priority, fresh=" fresh" if ticket.pk > seen else "", url=url,
-        key=ticket.key, prio=PRIORITY_LABELS[ticket.priority],
-        # A search's marked title is escaped text with <mark>s (knowledge/highlight.py).
-        title=getattr(ticket, "highlights", {}).get("title") or ticket.title,
-        status=ticket.status, status_label=STATUS_LABELS.get(ticket.status, ticket.status),
-        sla=sla_cell, assignee=ticket.assignee or "—", module=ticket.module or "—",
+def ticket_rows(tickets: Iterable[Ticket], seen: int) -> SafeString:
+    """A queue page's rows, with a search's hit lines under each match (a page shows fifty:
+    rendered in Python, the URL reversed and the labels translated once per page)."""
+    return mark_safe("".join(_RowsPage(seen).row(ticket) for ticket in tickets))
+
+
+def _text(value: Any) -> str:
+    """``value`` escaped for HTML, unless it is already safe (a search's marked text)."""
+    return str(conditional_escape(value))
+
+
+class _RowsPage:
+    def __init__(self, seen: int) -> None:
+        self.seen, self.now = seen, timezone.now()
+        self.url = reverse("web:ticket", args=[KEY_SLOT])
+        self.priorities = {value: _text(label) for value, label in Priority.choices}
+        self.statuses = {value: _text(label) for value, label in Status.choices}
         # On a phone the row is a card without the table's header: each cell says what it is.
-        assignee_label=_("Assignee"), module_label=_("Module"), at_label=_("Submitted"),
-        at=submitted.isoformat(), at_short=submitted.strftime("%m-%d %H:%M"),
-    )
+        self.assignee_label, self.module_label, self.at_label = (
+            _text(_("Assignee")), _text(_("Module")), _text(_("Submitted")))
+
+    def row(self, ticket: Ticket) -> str:
+        url = _text(self.url.replace(KEY_SLOT, ticket.key))
+        p = int(ticket.priority)
+        fresh = " fresh" if ticket.pk > self.seen else ""
+        # A search's marked title is escaped text with <mark>s (knowledge/highlight.py).
+        title = _text(getattr(ticket, "highlights", {}).get("title") or ticket.title)
+        status = _text(ticket.status)
+        submitted = timezone.localtime(ticket.submitted_at)
+        return (
+            f'<tr class="p{p}{fresh}"><td class="key"><a href="{url}">{_text(ticket.key)}</a>'
+            f'</td><td><span class="badge prio p{p}">{self.priorities.get(p, p)}</span></td>'
+            f'<td class="title"><a href="{url}">{title}</a></td>'
+            f'<td><span class="badge status s-{status}">'
+            f'{self.statuses.get(ticket.status, status)}</span></td>'
+            f'<td>{self.sla(ticket)}</td>'
+            f'<td data-label="{self.assignee_label}">{_text(ticket.assignee or "—")}</td>'
+            f'<td data-label="{self.module_label}">{_text(ticket.module or "—")}</td>'
+            f'<td data-label="{self.at_label}"><time datetime="{submitted.isoformat()}">'
+            f'{submitted.strftime("%m-%d %H:%M")}</time></td></tr>'
+            + self.hits(ticket))
+
+    def sla(self, ticket: Ticket) -> str:
+        badge = sla_badge(ticket, self.now)
+        if badge is None:
+            return ""
+        label = _text(badge.label)
+        due = (f' · <time class="countdown" datetime="{badge.due.isoformat()}">'
+               f'{_text(badge.remaining)}</time>') if badge.due else ""
+        return f'<span class="sla sla-{badge.state}" title="{label}">{label}{due}</span>'
+
+    @staticmethod
+    def hits(ticket: Ticket) -> str:
+        """The search's matching lines of other fields, under the ticket's row."""
+        lines = getattr(ticket, "hit_lines", None)
+        if not lines:
+            return ""
+        parts = "".join(f'<span class="hit"><span class="hit-field">{_text(label)}</span> '
+                        f'{_text(part)}</span>' for label, part in lines)
+        return f'<tr class="hits"><td></td><td colspan="7">{parts}</td></tr>'

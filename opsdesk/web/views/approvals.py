@@ -14,7 +14,7 @@ from opsdesk.accounts.roles import Role
 from opsdesk.bounds import positive_int
 from opsdesk.tickets import selectors, services
 from opsdesk.tickets.errors import DomainError
-from opsdesk.web.views.common import person, staff_page
+from opsdesk.web.views.common import person, refusals_shown_by, staff_page
 from opsdesk.web.views.ticket import plan_risks, visible_ticket
 
 # The decision buttons: the workflow action each takes, and the field the text goes into.
@@ -34,8 +34,14 @@ def inbox(request: HttpRequest, problem: tuple[str, str] | None = None) -> HttpR
     }, status=422 if problem else 200)
 
 
+def _at_its_row(request: HttpRequest, refusal: DomainError, key: str) -> HttpResponse:
+    """The inbox again, with a refused decision at its ticket's row."""
+    return inbox(request, (visible_ticket(person(request), key).key, refusal.message))
+
+
 @staff_page
 @require_POST
+@refusals_shown_by(_at_its_row)
 def decide(request: HttpRequest, key: str) -> HttpResponse:
     user = person(request)
     ticket = visible_ticket(user, key)
@@ -45,14 +51,10 @@ def decide(request: HttpRequest, key: str) -> HttpResponse:
     action, text_field = decision
     text = request.POST.get("text", "").strip()
     version = request.POST.get("version", "")
-    try:
-        services.do_transition(
-            ticket_id=ticket.pk, action=action, by=user,
-            version=positive_int(version) or 0,
-            fields={text_field: text} if text else {},
-        )
-    except DomainError as exc:
-        return inbox(request, (ticket.key, exc.message))
+    services.do_transition(
+        ticket_id=ticket.pk, action=action, by=user, version=positive_int(version) or 0,
+        fields={text_field: text} if text else {},
+    )
     done = _("%(key)s approved.") if action == "approve" else _("%(key)s rejected.")
     messages.success(request, done % {"key": ticket.key})
     return redirect("web:approvals")

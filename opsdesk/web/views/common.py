@@ -1,4 +1,5 @@
-"""What every page needs: the signed-in person, and who may open staff pages."""
+"""What every page needs: the signed-in person, who may open staff pages, and how a page answers
+a service's refusal."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from opsdesk.accounts.models import User
+from opsdesk.tickets.errors import DomainError
 
 View = Callable[..., HttpResponse]
+# Answers a refusal: (request, the DomainError, the view's own URL arguments) -> the response.
+Refusal = Callable[..., HttpResponse]
 
 
 def person(request: HttpRequest) -> User:
@@ -33,3 +37,22 @@ def staff_page(view: View) -> View:
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def refusals_shown_by(show: Refusal) -> Callable[[View], View]:
+    """For a view that lets a service's refusal (a ``DomainError``) rise rather than catching
+    it: the answer is then ``show(request, refusal, *args, **kwargs)``, with the view's own URL
+    arguments: the page again with the refusal where the person acted, or a message on the
+    page they are sent back to. Put it under ``login_required`` and ``require_POST``."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            try:
+                return view(request, *args, **kwargs)
+            except DomainError as refusal:
+                return show(request, refusal, *args, **kwargs)
+
+        return wrapper
+
+    return decorate

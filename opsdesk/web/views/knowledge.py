@@ -24,7 +24,8 @@ from opsdesk.knowledge.policy import may_edit
 from opsdesk.knowledge.similar import Problem, similar_articles, similar_tickets
 from opsdesk.tickets.errors import DomainError, NotFound
 from opsdesk.tickets.selectors import get_ticket
-from opsdesk.web.views.common import person, staff_page
+from opsdesk.web.views.common import Refusal, person, refusals_shown_by, staff_page
+from opsdesk.web.views.ticket import back_to_ticket
 
 PER_PAGE = 20
 # What the new-report page sends while a person types, read up to these lengths.
@@ -68,14 +69,21 @@ def library(request: HttpRequest) -> HttpResponse:
         **context, "nav": "knowledge", "status": status, "statuses": ArticleStatus.choices})
 
 
+def _posted(request: HttpRequest) -> dict[str, str]:
+    return {name: request.POST.get(name, "") for name in FORM_FIELDS}
+
+
+def _new_again(request: HttpRequest, refusal: DomainError) -> HttpResponse:
+    """The new article's form again, as it was typed, with the refusal."""
+    return _form(request, "web/knowledge/new.html", _posted(request), refusal)
+
+
 @staff_page
+@refusals_shown_by(_new_again)
 def new_article(request: HttpRequest) -> HttpResponse:
-    values = {name: request.POST.get(name, "") for name in FORM_FIELDS}
+    values = _posted(request)
     if request.method == "POST":
-        try:
-            article = services.create_article(by=person(request), fields=values)
-        except DomainError as exc:
-            return _form(request, "web/knowledge/new.html", values, exc)
+        article = services.create_article(by=person(request), fields=values)
         messages.success(request, _("%(key)s saved as a draft.") % {"key": article.key})
         return redirect("web:article", article_id=article.pk)
     return _form(request, "web/knowledge/new.html", values)
@@ -99,13 +107,15 @@ def article(request: HttpRequest, article_id: int) -> HttpResponse:
 
 
 def _article_page(request: HttpRequest, found: Article, problem: DomainError | None = None,
-                  form: str = "", values: dict[str, str] | None = None) -> HttpResponse:
+                  form: str = "") -> HttpResponse:
     user = person(request)
-    current = {name: getattr(found, name) for name in FORM_FIELDS if name != "module"}
-    current["module"] = found.module.code if found.module else ""
+    if problem is not None and form == "edit":
+        values = _posted(request)  # what was typed, to correct
+    else:
+        values = {name: getattr(found, name) for name in FORM_FIELDS if name != "module"}
+        values["module"] = found.module.code if found.module else ""
     response = _form(
-        request, "web/knowledge/article.html",
-        values if values is not None else current,
+        request, "web/knowledge/article.html", values,
         problem if form == "edit" else None,
         article=found, editable=may_edit(user, found),
         tickets=selectors.tickets_of_article(user=user, article=found),
@@ -116,30 +126,35 @@ def _article_page(request: HttpRequest, found: Article, problem: DomainError | N
     return response
 
 
+def _in_form(name: str) -> Refusal:
+    """Shows a refusal on the article's page, as it is now, in its form ``name``."""
+
+    def show(request: HttpRequest, refusal: DomainError, article_id: int,
+             **_: Any) -> HttpResponse:
+        return _article_page(request, _article(request, article_id), refusal, name)
+
+    return show
+
+
 @staff_page
 @require_POST
+@refusals_shown_by(_in_form("edit"))
 def edit_article(request: HttpRequest, article_id: int) -> HttpResponse:
     found = _article(request, article_id)
-    values = {name: request.POST.get(name, "") for name in FORM_FIELDS}
-    try:
-        services.update_article(by=person(request), article_id=found.pk,
-                                revision=_revision(request), fields=values)
-    except DomainError as exc:
-        return _article_page(request, _article(request, article_id), exc, "edit", values)
+    services.update_article(by=person(request), article_id=found.pk,
+                            revision=_revision(request), fields=_posted(request))
     messages.success(request, _("Saved."))
     return redirect("web:article", article_id=found.pk)
 
 
 @staff_page
 @require_POST
+@refusals_shown_by(_in_form("status"))
 def publish_article(request: HttpRequest, article_id: int) -> HttpResponse:
     found = _article(request, article_id)
     publish = request.POST.get("to") != ArticleStatus.DRAFT
     change = services.publish_article if publish else services.withdraw_article
-    try:
-        change(by=person(request), article_id=found.pk, revision=_revision(request))
-    except DomainError as exc:
-        return _article_page(request, found, exc, "status")
+    change(by=person(request), article_id=found.pk, revision=_revision(request))
     messages.success(request, _("Published: everyone signed in can read it now.") if publish
                      else _("Withdrawn: it is a draft again."))
     return redirect("web:article", article_id=found.pk)
@@ -147,32 +162,29 @@ def publish_article(request: HttpRequest, article_id: int) -> HttpResponse:
 
 @staff_page
 @require_POST
+@refusals_shown_by(_in_form("link"))
 def link_ticket(request: HttpRequest, article_id: int) -> HttpResponse:
     found = _article(request, article_id)
-    try:
-        services.link_ticket(by=person(request), article_id=found.pk,
-                             ticket_key=request.POST.get("ticket", "")[:40])
-    except DomainError as exc:
-        return _article_page(request, found, exc, "link")
+    services.link_ticket(by=person(request), article_id=found.pk,
+                         ticket_key=request.POST.get("ticket", "")[:40])
     messages.success(request, _("Linked."))
     return redirect("web:article", article_id=found.pk)
 
 
 @staff_page
 @require_POST
+@refusals_shown_by(_in_form("link"))
 def unlink_ticket(request: HttpRequest, article_id: int, key: str) -> HttpResponse:
     found = _article(request, article_id)
-    try:
-        ticket = get_ticket(user=person(request), key=key)
-        services.unlink_ticket(by=person(request), article_id=found.pk, ticket_id=ticket.pk)
-    except DomainError as exc:
-        return _article_page(request, found, exc, "link")
+    ticket = get_ticket(user=person(request), key=key)
+    services.unlink_ticket(by=person(request), article_id=found.pk, ticket_id=ticket.pk)
     messages.success(request, _("Link removed."))
     return redirect("web:article", article_id=found.pk)
 
 
 @staff_page
 @require_POST
+@refusals_shown_by(back_to_ticket)
 def from_ticket(request: HttpRequest, key: str) -> HttpResponse:
     """The ticket page's "Write a knowledge article": a draft from its resolution report."""
     user = person(request)
@@ -180,11 +192,7 @@ def from_ticket(request: HttpRequest, key: str) -> HttpResponse:
         ticket = get_ticket(user=user, key=key)
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    try:
-        written = services.create_article_from_ticket(by=user, ticket_id=ticket.pk)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("web:ticket", key=ticket.key)
+    written = services.create_article_from_ticket(by=user, ticket_id=ticket.pk)
     messages.success(request, _("%(key)s written from %(ticket)s: check it, then publish it.")
                      % {"key": written.key, "ticket": ticket.key})
     return redirect("web:article", article_id=written.pk)

@@ -22,16 +22,16 @@ from opsdesk.notify import selectors as notify_selectors
 from opsdesk.notify import services as notify
 from opsdesk.notify.choices import NotificationKind
 from opsdesk.notify.models import Channel
-from opsdesk.tickets.errors import DomainError
-from opsdesk.web.views.common import person
+from opsdesk.web.views.common import person, refusals_shown_by
 from opsdesk.web.views.live import live_seconds, polled, unchanged
-from opsdesk.web.views.ticket import visible_ticket
+from opsdesk.web.views.ticket import back_to_ticket, visible_ticket
 
 NOTICES_PAGE = 50
 
 
 @login_required
 @require_POST
+@refusals_shown_by(back_to_ticket)
 def watch(request: HttpRequest, key: str) -> HttpResponse:
     user = person(request)
     ticket = visible_ticket(user, key)
@@ -39,12 +39,8 @@ def watch(request: HttpRequest, key: str) -> HttpResponse:
         notify.unwatch_ticket(ticket=ticket, by=user)
         messages.success(request, _("You no longer follow %s.") % ticket.key)
         return redirect("web:ticket", key=ticket.key)
-    try:
-        notify.watch_ticket(ticket=ticket, by=user, topics=request.POST.getlist("topics"))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("You follow %s.") % ticket.key)
+    notify.watch_ticket(ticket=ticket, by=user, topics=request.POST.getlist("topics"))
+    messages.success(request, _("You follow %s.") % ticket.key)
     return redirect("web:ticket", key=ticket.key)
 
 

@@ -21,7 +21,7 @@ from opsdesk.tickets.choices import Channel, Impact, SourceKind, Status, Urgency
 from opsdesk.tickets.errors import DomainError
 from opsdesk.tickets.models import Ticket
 from opsdesk.web.queues import ROW_COLUMNS
-from opsdesk.web.views.common import person
+from opsdesk.web.views.common import person, refusals_shown_by
 from opsdesk.web.views.search import with_hits
 
 # Plain-language hints for the two questions that set the priority.
@@ -38,6 +38,8 @@ URGENCY_HINTS = {
     Urgency.LOW: _("It can wait for a planned fix."),
 }
 TEXT_FIELDS = (f.DESCRIPTION, f.STEPS, f.ERROR_MESSAGE, f.IMPACT_SCOPE)
+REPORT_FIELDS = ("title", "impact", "urgency", "module", "occurred_at", "submitter_department",
+                 "submitter_contact", *(fld.name for fld in TEXT_FIELDS))
 NEEDS_SUBMITTER = (Status.WAITING, Status.AWAITING_VERIFICATION)
 
 
@@ -79,33 +81,37 @@ def _form_context(user: Any, values: dict[str, str], error: str = "",
     }
 
 
+def _posted_report(request: HttpRequest) -> dict[str, str]:
+    return {name: request.POST.get(name, "") for name in REPORT_FIELDS}
+
+
+def _report_again(request: HttpRequest, refusal: DomainError) -> HttpResponse:
+    """The report's form again, as it was typed, with the refused fields marked."""
+    named = frozenset([*refusal.details.get("missing", []), refusal.details.get("field") or ""])
+    context = _form_context(person(request), _posted_report(request), refusal.message, named)
+    return render(request, "web/new_ticket.html", context, status=refusal.status)
+
+
 @login_required
+@refusals_shown_by(_report_again)
 def new_ticket(request: HttpRequest) -> HttpResponse:
     user = person(request)
     if request.method != "POST":
         values = {"submitter_department": user.department, "submitter_contact": user.contact}
         return render(request, "web/new_ticket.html", _form_context(user, values))
-    post = request.POST
-    values = {name: post.get(name, "") for name in (
-        "title", "impact", "urgency", "module", "occurred_at", "submitter_department",
-        "submitter_contact", *(fld.name for fld in TEXT_FIELDS))}
-    try:
-        # Files over the limit were refused while the form was read (the fields before them
-        # are kept): nothing is filed, and the report is shown again to choose smaller ones.
-        uploads.raise_refusal(request)
-        ticket = services.create_ticket(
-            by=user, title=values["title"], impact=values["impact"], urgency=values["urgency"],
-            channel=Channel.WEB, module=values["module"] or None,
-            occurred_at=f.OCCURRED_AT.parse(values["occurred_at"]),
-            submitter_department=values["submitter_department"].strip(),
-            submitter_contact=values["submitter_contact"].strip(),
-            description=values["description"], steps_to_reproduce=values["steps_to_reproduce"],
-            error_message=values["error_message"], impact_scope=values["impact_scope"],
-        )
-    except DomainError as exc:
-        named = frozenset([*exc.details.get("missing", []), exc.details.get("field") or ""])
-        context = _form_context(user, values, exc.message, named)
-        return render(request, "web/new_ticket.html", context, status=exc.status)
+    values = _posted_report(request)
+    # Files over the limit were refused while the form was read (the fields before them are
+    # kept): nothing is filed, and the report is shown again to choose smaller ones.
+    uploads.raise_refusal(request)
+    ticket = services.create_ticket(
+        by=user, title=values["title"], impact=values["impact"], urgency=values["urgency"],
+        channel=Channel.WEB, module=values["module"] or None,
+        occurred_at=f.OCCURRED_AT.parse(values["occurred_at"]),
+        submitter_department=values["submitter_department"].strip(),
+        submitter_contact=values["submitter_contact"].strip(),
+        description=values["description"], steps_to_reproduce=values["steps_to_reproduce"],
+        error_message=values["error_message"], impact_scope=values["impact_scope"],
+    )
     messages.success(request, _("%(key)s registered. You can follow it here.")
                      % {"key": ticket.key})
     _attach_files(request, user, ticket, request.FILES.getlist("files"))

@@ -33,7 +33,7 @@ from opsdesk.tickets.errors import DomainError, InvalidField, NotFound, ReadOnly
 from opsdesk.tickets.models import Plan, Ticket
 from opsdesk.web import action_forms
 from opsdesk.web.timeline import entry
-from opsdesk.web.views.common import person
+from opsdesk.web.views.common import Refusal, person, refusals_shown_by
 
 Problem = tuple[str, DomainError]
 # Forms of the page that show their own refusals (the others are the action forms).
@@ -135,6 +135,28 @@ def _again(request: HttpRequest, key: str, problem: Problem) -> HttpResponse:
     return _render(request, visible_ticket(person(request), key), problem)
 
 
+def _in_form(name: str) -> Refusal:
+    """Shows a refusal in the page's form ``name``."""
+
+    def show(request: HttpRequest, refusal: DomainError, key: str, **_: Any) -> HttpResponse:
+        return _again(request, key, (name, refusal))
+
+    return show
+
+
+def _in_action_form(request: HttpRequest, refusal: DomainError, key: str,
+                    action: str) -> HttpResponse:
+    """Shows a refused action in the action's own form."""
+    return _again(request, key, (action, refusal))
+
+
+def back_to_ticket(request: HttpRequest, refusal: DomainError, key: str,
+                   **_: Any) -> HttpResponse:
+    """Tells a refusal above the ticket's page, where the person is sent back."""
+    messages.error(request, refusal.message)
+    return redirect("web:ticket", key=visible_ticket(person(request), key).key)
+
+
 @login_required
 def ticket_page(request: HttpRequest, key: str) -> HttpResponse:
     user = person(request)
@@ -146,6 +168,7 @@ def ticket_page(request: HttpRequest, key: str) -> HttpResponse:
 
 @login_required
 @require_POST
+@refusals_shown_by(_in_action_form)
 def act(request: HttpRequest, key: str, action: str) -> HttpResponse:
     user = person(request)
     ticket = visible_ticket(user, key)
@@ -153,49 +176,43 @@ def act(request: HttpRequest, key: str, action: str) -> HttpResponse:
     if transition is None:
         raise Http404
     values = action_forms.posted_values(transition.fields, request.POST)
-    try:
-        services.do_transition(ticket_id=ticket.pk, action=action, by=user,
-                               version=_version(request), fields=values)
-    except DomainError as exc:
-        return _again(request, key, (action, exc))
+    services.do_transition(ticket_id=ticket.pk, action=action, by=user,
+                           version=_version(request), fields=values)
     messages.success(request, _("%(action)s: done.") % {"action": transition.label})
     return redirect("web:ticket", key=ticket.key)
 
 
 @login_required
 @require_POST
+@refusals_shown_by(_in_form("edit"))
 def edit(request: HttpRequest, key: str) -> HttpResponse:
     user = person(request)
     ticket = visible_ticket(user, key)
     fields = [fld for name, fld in workflow.EDITABLE_FIELDS.items() if name in request.POST]
     values = action_forms.posted_values(fields, request.POST, keep_empty=True)
     changed = action_forms.changed_values(ticket, fields, values)
-    try:
-        services.update_ticket(ticket_id=ticket.pk, by=user, version=_version(request),
-                               fields=changed)
-    except DomainError as exc:
-        return _again(request, key, ("edit", exc))
+    services.update_ticket(ticket_id=ticket.pk, by=user, version=_version(request),
+                           fields=changed)
     messages.success(request, _("Saved."))
     return redirect("web:ticket", key=ticket.key)
 
 
 @login_required
 @require_POST
+@refusals_shown_by(_in_form("comment"))
 def comment(request: HttpRequest, key: str) -> HttpResponse:
     user = person(request)
     ticket = visible_ticket(user, key)
     internal = request.POST.get("kind") == "note"
-    try:
-        services.add_comment(ticket_id=ticket.pk, by=user, body=request.POST.get("body", ""),
-                             internal=internal)
-    except DomainError as exc:
-        return _again(request, key, ("comment", exc))
+    services.add_comment(ticket_id=ticket.pk, by=user, body=request.POST.get("body", ""),
+                         internal=internal)
     messages.success(request, _("Internal note added.") if internal else _("Reply sent."))
     return redirect("web:ticket", key=ticket.key)
 
 
 @login_required
 @require_POST
+@refusals_shown_by(_in_form("work_log"))
 def work_log(request: HttpRequest, key: str) -> HttpResponse:
     user = person(request)
     ticket = visible_ticket(user, key)
@@ -209,86 +226,75 @@ def work_log(request: HttpRequest, key: str) -> HttpResponse:
             internal="shared" not in post,
             duration_minutes=post.get("duration_minutes", ""),
         )
-    except (DomainError, ValueError) as exc:
-        error = exc if isinstance(exc, DomainError) else DomainError(_("Invalid step."))
-        return _again(request, key, ("work_log", error))
+    except ValueError as exc:  # an outcome the form does not offer
+        raise DomainError(_("Invalid step.")) from exc
     messages.success(request, _("Step recorded."))
     return redirect("web:ticket", key=ticket.key)
 
 
 @login_required
 @require_POST
+@refusals_shown_by(_in_form("collaborators"))
 def collaborators(request: HttpRequest, key: str) -> HttpResponse:
     user = person(request)
     ticket = visible_ticket(user, key)
     add = [ref for ref in request.POST.getlist("add") if ref]
     remove = [ref for ref in request.POST.getlist("remove") if ref]
-    try:
-        services.set_collaborators(ticket_id=ticket.pk, by=user, add=add, remove=remove)
-    except DomainError as exc:
-        return _again(request, key, ("collaborators", exc))
+    services.set_collaborators(ticket_id=ticket.pk, by=user, add=add, remove=remove)
     return redirect("web:ticket", key=ticket.key)
 
 
 @login_required
 @require_POST
+@refusals_shown_by(_in_form("attachment"))
 def attach(request: HttpRequest, key: str) -> HttpResponse:
     user = person(request)
     ticket = visible_ticket(user, key)
     upload = request.FILES.get("file")
-    try:
-        uploads.raise_refusal(request)
-        if upload is None:
-            raise InvalidField(_("Choose a file."), field="file")
-        services.add_attachment(
-            ticket_id=ticket.pk, by=user, name=upload.name or "", content=upload,
-            content_type=upload.content_type or "", internal="internal" in request.POST,
-        )
-    except DomainError as exc:
-        return _again(request, key, ("attachment", exc))
+    uploads.raise_refusal(request)
+    if upload is None:
+        raise InvalidField(_("Choose a file."), field="file")
+    services.add_attachment(
+        ticket_id=ticket.pk, by=user, name=upload.name or "", content=upload,
+        content_type=upload.content_type or "", internal="internal" in request.POST,
+    )
     messages.success(request, _("File attached."))
     return redirect("web:ticket", key=ticket.key)
 
 
 @login_required
 @require_POST
+@refusals_shown_by(_in_form("rating"))
 def rate(request: HttpRequest, key: str) -> HttpResponse:
     user = person(request)
     ticket = visible_ticket(user, key)
     raw = request.POST.get("score", "")
-    try:
-        services.rate_support(ticket_id=ticket.pk, by=user,
-                              score=positive_int(raw) or 0,
-                              comment=request.POST.get("comment", ""))
-    except DomainError as exc:
-        return _again(request, key, ("rating", exc))
+    services.rate_support(ticket_id=ticket.pk, by=user,
+                          score=positive_int(raw) or 0,
+                          comment=request.POST.get("comment", ""))
     messages.success(request, _("Thank you for your rating."))
     return redirect("web:ticket", key=ticket.key)
 
 
 @login_required
 @require_POST
+@refusals_shown_by(_in_form("link"))
 def link(request: HttpRequest, key: str) -> HttpResponse:
     user = person(request)
     ticket = visible_ticket(user, key)
-    try:
-        services.link_tickets(ticket_id=ticket.pk, by=user, other=request.POST.get("ticket", ""),
-                              kind=request.POST.get("kind", ""))
-    except DomainError as exc:
-        return _again(request, key, ("link", exc))
+    services.link_tickets(ticket_id=ticket.pk, by=user, other=request.POST.get("ticket", ""),
+                          kind=request.POST.get("kind", ""))
     messages.success(request, _("Linked."))
     return redirect("web:ticket", key=ticket.key)
 
 
 @login_required
 @require_POST
+@refusals_shown_by(_in_form("link"))
 def unlink(request: HttpRequest, key: str, link_id: int) -> HttpResponse:
     user = person(request)
     ticket = visible_ticket(user, key)
-    try:
-        services.unlink_tickets(ticket_id=ticket.pk, by=user, link_id=link_id)
-    except DomainError as exc:
-        return _again(request, key, ("link", exc))
+    services.unlink_tickets(ticket_id=ticket.pk, by=user, link_id=link_id)
     messages.success(request, _("Link removed."))
     return redirect("web:ticket", key=ticket.key)
 
@@ -299,17 +305,15 @@ RECURRENCE_FIELDS = ("description", "occurred_at", "steps_to_reproduce", "error_
 
 @login_required
 @require_POST
+@refusals_shown_by(_in_form("recurrence"))
 def recurrence(request: HttpRequest, key: str) -> HttpResponse:
     """"It happened again", on a closed ticket that can no longer be reopened: a new report,
     linked to this one as its recurrence."""
     user = person(request)
     original = visible_ticket(user, key)
     values = {name: request.POST.get(name, "") for name in RECURRENCE_FIELDS}
-    try:
-        ticket = services.report_recurrence(ticket_id=original.pk, by=user, channel=Channel.WEB,
-                                            **values)
-    except DomainError as exc:
-        return _again(request, key, ("recurrence", exc))
+    ticket = services.report_recurrence(ticket_id=original.pk, by=user, channel=Channel.WEB,
+                                        **values)
     messages.success(request, _("%(key)s registered as a recurrence of %(original)s.")
                      % {"key": ticket.key, "original": original.key})
     return redirect("web:ticket", key=ticket.key)

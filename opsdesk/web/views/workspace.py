@@ -24,7 +24,7 @@ from opsdesk.web import queues
 from opsdesk.web import selectors as web_selectors
 from opsdesk.web import services as web_services
 from opsdesk.web.action_forms import Choices
-from opsdesk.web.views.common import person, staff_page
+from opsdesk.web.views.common import person, refusals_shown_by, staff_page
 from opsdesk.web.views.live import unchanged
 from opsdesk.web.views.search import with_hits
 
@@ -117,18 +117,23 @@ def workspace(request: HttpRequest) -> HttpResponse:
     return render(request, "web/workspace.html", context)
 
 
+def _back_to_the_queue(request: HttpRequest, refusal: DomainError) -> HttpResponse:
+    messages.error(request, refusal.message)
+    return _the_queue_saved(request)
+
+
+def _the_queue_saved(request: HttpRequest) -> HttpResponse:
+    return redirect(f"{reverse('web:workspace')}?{request.POST.get('query', '')}")
+
+
 @staff_page
 @require_POST
+@refusals_shown_by(_back_to_the_queue)
 def save_view(request: HttpRequest) -> HttpResponse:
-    query = request.POST.get("query", "")
-    try:
-        web_services.save_view(owner=person(request), name=request.POST.get("name", ""),
-                               query=query)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, _("View saved."))
-    return redirect(f"{reverse('web:workspace')}?{query}")
+    web_services.save_view(owner=person(request), name=request.POST.get("name", ""),
+                           query=request.POST.get("query", ""))
+    messages.success(request, _("View saved."))
+    return _the_queue_saved(request)
 
 
 @staff_page
