@@ -298,6 +298,15 @@ def test_the_ticket_page_writes_the_review(people, browser_as, api):
     assert marked.status_code == 302 and marked["Location"] == "/action-items/"
     assert api["ops"].get("/action-items").json() == []
     assert "✓ 补充扩容演练" in owner.get(f"/tickets/{ticket.key}/").content.decode()
+    # Someone it is not for is told so on her own list; an item that is not there is a 404.
+    stranger = browser_as(people["support"], "en")
+    refused = stranger.post(f"/tickets/{ticket.key}/review/actions/{item['id']}",
+                            {"from": "list", "done": "no"}, follow=True)
+    assert refused.redirect_chain == [("/action-items/", 302)]
+    assert "Only the action&#x27;s owner" in refused.content.decode()
+    assert "✓ 补充扩容演练" in owner.get(f"/tickets/{ticket.key}/").content.decode()
+    assert ops.post(f"/tickets/{ticket.key}/review/actions/999999",
+                    {"from": "list", "done": "yes"}).status_code == 404
 
 
 def test_an_archived_incident_is_exported_with_its_review(api, people):
