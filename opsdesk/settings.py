@@ -94,7 +94,7 @@ MIDDLEWARE = [
     # /healthz, /readyz and /metrics, answered before host checks and redirects apply.
     "opsdesk.runtime.operations.OperationsEndpoints",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "opsdesk.web.content_security.ContentSecurityPolicy",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything that reads or writes the database (sessions, the signed-in person).
     "opsdesk.runtime.request_limits.BoundedDatabaseWaits",
