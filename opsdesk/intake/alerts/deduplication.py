@@ -28,7 +28,6 @@ from opsdesk.intake.models import Alert, GroupedAlert, Integration, IntegrationK
 from opsdesk.runtime import rows
 from opsdesk.tickets import services as tickets
 from opsdesk.tickets.choices import Channel, Priority, SourceKind, Status
-from opsdesk.tickets.errors import StaleVersion
 from opsdesk.tickets.hooks import TicketChange
 from opsdesk.tickets.models import Ticket, TimelineEvent
 
@@ -269,32 +268,25 @@ def _event(alert: KnownAlert, status: str, now: datetime, *, ends_at: datetime |
 
 def _close_unacknowledged(ticket_id: int) -> bool:
     """Dismiss the ticket if, now that it is locked, nobody has acknowledged it yet. A ticket
-    the worker had not dispatched yet is dispatched first by the tickets service, whose
-    routing moves it (a new version): the state and version are then read again, so the
-    sender never hears of that race. Should the close still be refused, the resolution stays
-    recorded and the ticket open: it never costs the notification its other alerts."""
-    for _attempt in range(2):
-        ticket = (Ticket.objects.select_for_update(of=("self",)).only("status", "version")
-                  .get(pk=ticket_id))
-        if ticket.status not in UNACKNOWLEDGED:
-            return False
-        try:
-            # Its own savepoint undoes only the close; the dispatch it may run first keeps.
-            tickets.do_transition(
-                ticket_id=ticket_id, action="dismiss", by=None, version=ticket.version,
-                fields={"reason": _("The alert resolved before anyone acknowledged it.")},
-                reason_code="alert_resolved_unacknowledged",
-            )
-            return True
-        except StaleVersion:
-            continue  # dispatching it moved it: read it again
-        except DomainError as refusal:
-            log.warning("intake: closing ticket %s was refused (%s); left open", ticket_id,
-                        refusal.message)
-            return False
-    log.warning("intake: ticket %s kept changing while it was being closed; left open",
-                ticket_id)
-    return False
+    the worker had not dispatched yet is dispatched first (``lock_dispatched``), so the state
+    and version read are the routed ticket's and the sender never hears of that race. Should
+    the close still be refused, the resolution stays recorded and the ticket open: it never
+    costs the notification its other alerts."""
+    ticket = tickets.lock_dispatched(ticket_id=ticket_id)
+    if ticket.status not in UNACKNOWLEDGED:
+        return False
+    try:
+        # Its own savepoint undoes only the close; the dispatch before it keeps.
+        tickets.do_transition(
+            ticket_id=ticket_id, action="dismiss", by=None, version=ticket.version,
+            fields={"reason": _("The alert resolved before anyone acknowledged it.")},
+            reason_code="alert_resolved_unacknowledged",
+        )
+    except DomainError as refusal:
+        log.warning("intake: closing ticket %s was refused (%s); left open", ticket_id,
+                    refusal.message)
+        return False
+    return True
 
 
 def _open_new_faults(integration: Integration, notices: list[AlertNotice],
