@@ -3,6 +3,8 @@ may answer, in the one error shape (the fuzz test holds the answers to it)."""
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 from ninja import Schema
 
@@ -61,3 +63,15 @@ def test_each_operation_lists_the_errors_it_may_answer(document, path, method, s
         if responses.get(status, responses.get(str(status)))["content"]["application/json"][
                 "schema"] != {"$ref": "#/components/schemas/Error"}:
             pytest.fail(f"{method} {path} {status} is not the error shape")
+
+
+def test_no_endpoint_returns_a_status_as_a_tuple():
+    """django-ninja deprecates ``return 201, body``: endpoints answer ``Status(201, body)``."""
+    tuples = [
+        f"{operation.view_func.__module__}.{operation.view_func.__name__}"
+        for _prefix, router in api._routers
+        for path_view in router.path_operations.values()
+        for operation in path_view.operations
+        if str(inspect.signature(operation.view_func).return_annotation).startswith("tuple")
+    ]
+    assert tuples == []

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
 from opsdesk.accounts.addresses import client_address
 from opsdesk.accounts.models import User
@@ -72,7 +72,7 @@ def zabbix(request: HttpRequest) -> dict[str, Any]:
 
 @router.post("/intake/webhook/{slug}", auth=None, response={200: Any, 201: Any},
              summary="Generic webhook of a customer-service system or ticket platform")
-def webhook(request: HttpRequest, slug: str) -> tuple[int, dict[str, Any]]:
+def webhook(request: HttpRequest, slug: str) -> Status[dict[str, Any]]:
     """201 with the new ticket; 200 with the same ticket for a repeat of an idempotency key."""
     remote = client_address(request) or ""
     body = _body(request)
@@ -87,7 +87,7 @@ def webhook(request: HttpRequest, slug: str) -> tuple[int, dict[str, Any]]:
         headers={IDEMPOTENCY_HEADER: key} if key else {},
     )
     result = payloads.process(message=message)
-    return (201 if result["created"] else 200), {"message": message.pk, **result}
+    return Status(201 if result["created"] else 200, {"message": message.pk, **result})
 
 
 @router.get("/tickets/{key}/alerts", response=list[AlertOut],
