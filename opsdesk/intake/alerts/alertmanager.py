@@ -26,7 +26,13 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from opsdesk.intake import moments
-from opsdesk.intake.alerts.notices import LONG_TEXT_MAX, PRIORITIES, AlertNotice, GroupMember
+from opsdesk.intake.alerts.notices import (
+    LONG_TEXT_MAX,
+    PRIORITIES,
+    AlertNotice,
+    GroupMember,
+    severity_priorities,
+)
 from opsdesk.intake.errors import PayloadRejected
 
 # Severity label → priority; an integration's options.severity_priority overrides entries.
@@ -88,15 +94,6 @@ def _host(instance: str) -> str:
     return match.group("host").strip("[]") if match else instance
 
 
-def severity_priorities(options: dict[str, Any]) -> dict[str, str]:
-    """The severity → priority table of an integration: the defaults and its overrides."""
-    overrides = options.get("severity_priority")
-    table = dict(DEFAULT_SEVERITY_PRIORITY)
-    if isinstance(overrides, dict):
-        table.update({str(k).lower(): str(v) for k, v in overrides.items() if v in PRIORITIES})
-    return table
-
-
 def _strings(raw: Any) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
 
@@ -132,7 +129,7 @@ def parse(payload: Any, options: dict[str, Any], *, only: frozenset[int] | None 
     group_key = payload.get("groupKey")
     if by_group and (not isinstance(group_key, str) or not group_key):
         raise PayloadRejected(_("The payload has no \"groupKey\"."))
-    severities = severity_priorities(options)
+    severities = severity_priorities(options, DEFAULT_SEVERITY_PRIORITY)
     common = _strings(payload.get("commonLabels"))
     notices: list[AlertNotice] = []
     refused: list[Refusal] = []

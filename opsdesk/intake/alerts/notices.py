@@ -3,8 +3,10 @@ fault it reports, with the fields the procedure registers for an alert. Pure: no
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 PRIORITIES = ("urgent", "high", "medium", "low")  # most urgent first
 # Priority → the impact and urgency that give it in the default matrix (alerts carry no
@@ -54,3 +56,13 @@ class AlertNotice:
     # A person acknowledged the fault in the monitoring system (Zabbix).
     acknowledged: bool = False
     members: tuple[GroupMember, ...] = ()
+
+
+def severity_priorities(options: dict[str, Any], defaults: Mapping[str, str]) -> dict[str, str]:
+    """An integration's severity → priority table: the source's ``defaults`` and the
+    integration's overrides (``options["severity_priority"]``; unknown priorities ignored)."""
+    overrides = options.get("severity_priority")
+    table = dict(defaults)
+    if isinstance(overrides, dict):
+        table.update({str(k).lower(): str(v) for k, v in overrides.items() if v in PRIORITIES})
+    return table

@@ -22,7 +22,11 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from opsdesk.intake import moments
-from opsdesk.intake.alerts.notices import LONG_TEXT_MAX, PRIORITIES, AlertNotice
+from opsdesk.intake.alerts.notices import (
+    LONG_TEXT_MAX,
+    AlertNotice,
+    severity_priorities,
+)
 from opsdesk.intake.errors import PayloadRejected
 
 DEFAULT_SEVERITY_PRIORITY = {
@@ -59,15 +63,6 @@ def acknowledgement(action: str) -> bool | None:
     if UNACKNOWLEDGED.search(action):
         return False
     return True if ACKNOWLEDGED.search(action) else None
-
-
-def severity_priorities(options: dict[str, Any]) -> dict[str, str]:
-    """The severity → priority table of an integration: Zabbix's defaults and its overrides."""
-    overrides = options.get("severity_priority")
-    table = dict(DEFAULT_SEVERITY_PRIORITY)
-    if isinstance(overrides, dict):
-        table.update({str(k).lower(): str(v) for k, v in overrides.items() if v in PRIORITIES})
-    return table
 
 
 def _text(payload: dict[str, Any], key: str) -> str:
@@ -130,7 +125,7 @@ def _tags(payload: dict[str, Any]) -> dict[str, str]:
 def _priority(payload: dict[str, Any], options: dict[str, Any]) -> tuple[str, str]:
     """The severity as Zabbix names it, and the priority it maps to."""
     severity = _text(payload, "severity")
-    table = severity_priorities(options)
+    table = severity_priorities(options, DEFAULT_SEVERITY_PRIORITY)
     if severity.lower() in table:
         return severity, table[severity.lower()]
     number = _text(payload, "nseverity")
