@@ -104,7 +104,8 @@ KEY_SLOT = "KEY-0"  # a key in the ticket URL's pattern, replaced by each row's
 def ticket_rows(tickets: Iterable[Ticket], seen: int) -> SafeString:
     """A queue page's rows, with a search's hit lines under each match (a page shows fifty:
     rendered in Python, the URL reversed and the labels translated once per page)."""
-    return mark_safe("".join(_RowsPage(seen).row(ticket) for ticket in tickets))
+    page = _RowsPage(seen)
+    return mark_safe("".join(page.row(ticket) for ticket in tickets))
 
 
 def _text(value: Any) -> str:
