@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import CharField, Exists, F, Func, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -316,11 +317,27 @@ def _highlight(user: User, text: str, items: list[Ticket]) -> None:
         ticket.highlights = marks[ticket.pk]  # type: ignore[attr-defined]
 
 
-def count_tickets(*, user: User, filters: TicketFilters, up_to: int | None = None) -> int:
-    """How many tickets ``user`` may read match ``filters``; with ``up_to``, counted no
-    further than ``up_to`` + 1 (a queue's badge: its cost then does not grow with the queue)."""
-    tickets = _apply_filters(visible_tickets(user), filters, user).order_by()
-    return (tickets if up_to is None else tickets[:up_to + 1]).count()
+def count_tickets(*, user: User, filters: TicketFilters) -> int:
+    """How many tickets ``user`` may read match ``filters``."""
+    return _apply_filters(visible_tickets(user), filters, user).order_by().count()
+
+
+def count_each(*, user: User, filters: Sequence[TicketFilters], up_to: int) -> list[int]:
+    """For each of ``filters``, how many tickets ``user`` may read match it, counted no
+    further than ``up_to`` + 1 (queue badges: their cost then does not grow with the queues).
+    One statement for all: on PostgreSQL each statement is a round trip."""
+    if not filters:
+        return []
+    parts: list[str] = []
+    params: list[Any] = []
+    for number, one in enumerate(filters):
+        ids = _apply_filters(visible_tickets(user), one, user).order_by().values("pk")
+        sql, args = ids[:up_to + 1].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{number})")
+        params += args
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        return [int(n) for n in cursor.fetchone()]
 
 
 def awaiting_approval(*, user: User) -> list[Ticket]:

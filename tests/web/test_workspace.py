@@ -160,6 +160,19 @@ def test_the_queue_page_costs_the_same_queries_for_more_tickets(people, desk, br
     assert len(many) == len(few)
 
 
+def test_another_queue_costs_no_more_queries(people, desk, browser_as):
+    """The badges are counted together: on PostgreSQL each statement is a round trip."""
+    client = browser_as(people["owner"])
+    client.get("/tickets/?queue=mine")
+    with CaptureQueriesContext(connection) as before:
+        client.get("/tickets/?queue=mine")
+    Team.objects.create(name="二线支持").members.add(people["owner"], people["support"])
+    with CaptureQueriesContext(connection) as with_team:
+        page = text(client.get("/tickets/?queue=mine"))
+    assert _badge(page, "team") == "3"  # the owner's two and the support engineer's one
+    assert len(with_team) == len(before)
+
+
 def test_developers_see_only_what_they_were_pulled_into(people, desk, browser_as):
     services.set_collaborators(ticket_id=desk["mine"].pk, by=people["duty"],
                                add=[people["developer"].username])
