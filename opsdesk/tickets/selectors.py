@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import CharField, Exists, F, Func, OuterRef, Q, QuerySet, Sum
+from django.db.models import CharField, DateTimeField, Exists, F, Func, OuterRef, Q, QuerySet, Sum
+from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,6 +44,24 @@ class Unindexed(Func):
                *args: Any, **kwargs: Any) -> tuple[str, list[Any]]:
         sql, params = compiler.compile(self.source_expressions[0])
         return (f"+{sql}" if connection.vendor == "sqlite" else sql), list(params)
+
+
+class Unestimated(Func):
+    """A moment column that neither database reads an index for nor estimates from its
+    statistics: to the planner an expression (plus a zero interval on PostgreSQL, unary + on
+    SQLite), whose comparisons get the default estimate."""
+
+    output_field = DateTimeField()
+
+    def __init__(self, column: str) -> None:
+        super().__init__(F(column))
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper,
+               *args: Any, **kwargs: Any) -> tuple[str, list[Any]]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            return f"({sql} + INTERVAL '0 seconds')", list(params)
+        return f"+{sql}", list(params)
 
 
 def visible_tickets(user: User) -> QuerySet[Ticket]:
@@ -225,7 +244,13 @@ def _sla_q(state: str) -> Q:
     if state == "breached":
         return Q(sla_clock__breach_at__lte=now)
     if state == "at_risk":
-        return Q(sla_clock__warn_at__lte=now, sla_clock__breach_at__gt=now)
+        # Warned, not yet breached. PostgreSQL takes the two ranges as independent and expects
+        # an eighth of the real queue (warning and breach come in that order), then reads and
+        # sorts every at-risk clock (28 ms with 100,000 open tickets, and growing) instead of
+        # walking the (breach_at, ticket) index in due order and stopping at the page (0.7 ms).
+        # Compared as an expression, the warning gets the default estimate, which keeps the walk.
+        return Q(Q(sla_clock__breach_at__gt=now),
+                 LessThanOrEqual(Unestimated("sla_clock__warn_at"), now))
     raise InvalidField(_("sla must be at_risk or breached."), field="sla")
 
 
@@ -331,7 +356,11 @@ def count_each(*, user: User, filters: Sequence[TicketFilters], up_to: int) -> l
     parts: list[str] = []
     params: list[Any] = []
     for number, one in enumerate(filters):
-        ids = _apply_filters(visible_tickets(user), one, user).order_by().values("pk")
+        ids = _apply_filters(visible_tickets(user), one, user).values("pk")
+        # An SLA queue is counted along its due order: the index walk its pages take, which
+        # stops at the limit (unordered, PostgreSQL may scan every clock for the at-risk one).
+        ids = ids.order_by(*(name for name, _desc in ORDERINGS["due"])) if one.sla else \
+            ids.order_by()
         sql, args = ids[:up_to + 1].query.sql_with_params()
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{number})")
         params += args

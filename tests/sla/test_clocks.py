@@ -3,6 +3,7 @@ changes, and the escalation chain firing each threshold exactly once."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -149,7 +150,8 @@ def test_acknowledging_in_time_cancels_the_response_escalation(api, people, paym
     assert not Notice.objects.filter(ticket_id=int(key.split("-")[1]), clock="response").exists()
 
 
-def test_sla_state_and_queue_filters(api, people, payment, support_for_payment):
+def test_sla_state_and_queue_filters(api, people, payment, support_for_payment,
+                                     browser_as):
     start = at(2026, 11, 18, 10, 0)
     with time_machine.travel(start, tick=False) as travel:
         late = file(api["submitter"], impact="all_users", urgency="immediate", module="payment")
@@ -161,8 +163,26 @@ def test_sla_state_and_queue_filters(api, people, payment, support_for_payment):
         assert states == {late: "breached", risky: "at_risk", fine: "on_track"}
         breached = api["duty"].get("/tickets", sla="breached").json()["items"]
         at_risk = api["duty"].get("/tickets", sla="at_risk").json()["items"]
+        page = browser_as(people["duty"]).get("/tickets/?queue=at_risk").content.decode()
     assert [t["key"] for t in breached] == [late]
     assert [t["key"] for t in at_risk] == [risky]
+    assert risky in page and late not in page and fine not in page
+    for queue in ("at_risk", "breached"):  # the badges count what the queues list
+        assert re.search(rf'class="q-{queue}">.*?class="count[^"]*">1<', page, re.S)
+
+
+def test_a_ticket_is_at_risk_from_the_moment_of_its_warning(api, people, payment):
+    start = at(2026, 11, 18, 10, 0)
+    with time_machine.travel(start, tick=False) as travel:
+        key = file(api["submitter"], impact="all_users", urgency="immediate", module="payment")
+        warn_at = Clock.objects.get(ticket_id=int(key.split("-")[1])).warn_at
+        assert warn_at is not None
+        travel.move_to(warn_at - timedelta(microseconds=1))
+        assert api["duty"].get("/tickets", sla="at_risk").json()["items"] == []
+        travel.move_to(warn_at)
+        listed = api["duty"].get("/tickets", sla="at_risk").json()["items"]
+        assert [t["key"] for t in listed] == [key]
+        assert api["duty"].read(key)["sla"]["state"] == "at_risk"
 
 
 def test_sla_queues_page_by_due_time_most_overdue_first(api, people):
