@@ -21,6 +21,7 @@ from opsdesk.accounts.selectors import get_module_by_ref
 from opsdesk.bounds import MAX_ID, positive_int
 from opsdesk.knowledge import selectors as search
 from opsdesk.knowledge.words import Query
+from opsdesk.sla.models import Clock
 from opsdesk.tickets.choices import OPEN_STATUSES, STILL_OPEN, LinkKind, Priority, Status
 from opsdesk.tickets.errors import InvalidField, NotFound
 from opsdesk.tickets.models import Attachment, Ticket, TicketLink, TimelineEvent, WorkLogStep
@@ -187,10 +188,12 @@ def _after(columns: tuple[tuple[str, bool], ...], raw: list[int]) -> Q:
     return q
 
 
-def _apply_filters(tickets: QuerySet[Ticket], filters: TicketFilters,
-                   user: User) -> QuerySet[Ticket]:
+def _apply_filters(tickets: QuerySet[Ticket], filters: TicketFilters, user: User, *,
+                   due_order: bool = False) -> QuerySet[Ticket]:
+    """``tickets`` narrowed by ``filters``; ``due_order``: for a page of an SLA queue read in
+    its due order (``ORDERINGS["due"]``)."""
     if filters.sla:
-        tickets = tickets.filter(_sla_q(filters.sla))
+        tickets = tickets.filter(_sla_q(filters.sla, due_order=due_order))
     if filters.status and len(filters.status) > 1 and set(filters.status) <= OPEN:
         # Open states only: stated as the open queues' partial indexes state it, so that a
         # page reads 50 of their entries; the list itself is kept from choosing an index
@@ -238,19 +241,22 @@ def _key_in(text: str) -> int | None:
         return None
 
 
-def _sla_q(state: str) -> Q:
-    """The SLA queues, as ranges over the indexed summary columns the SLA app keeps."""
+def _sla_q(state: str, *, due_order: bool = False, clock: str = "sla_clock__") -> Q:
+    """The SLA queues, as ranges over the indexed summary columns the SLA app keeps (of the
+    tickets' clocks, or with ``clock=""`` of clocks)."""
     now = timezone.now()
     if state == "breached":
-        return Q(sla_clock__breach_at__lte=now)
+        return Q(**{f"{clock}breach_at__lte": now})
     if state == "at_risk":
-        # Warned, not yet breached. PostgreSQL takes the two ranges as independent and expects
-        # an eighth of the real queue (warning and breach come in that order), then reads and
-        # sorts every at-risk clock (28 ms with 100,000 open tickets, and growing) instead of
-        # walking the (breach_at, ticket) index in due order and stopping at the page (0.7 ms).
-        # Compared as an expression, the warning gets the default estimate, which keeps the walk.
-        return Q(Q(sla_clock__breach_at__gt=now),
-                 LessThanOrEqual(Unestimated("sla_clock__warn_at"), now))
+        if not due_order:  # the warned clocks (sla_warn_breach), those not yet breached
+            return Q(**{f"{clock}warn_at__lte": now, f"{clock}breach_at__gt": now})
+        # A page in due order walks the (breach_at, ticket) index and stops at the page's end
+        # (0.7 ms with 100,000 open tickets). Stated plainly, PostgreSQL takes the two ranges
+        # as independent, expects an eighth of the real queue and instead reads and sorts
+        # every at-risk clock (28 ms, growing with the queue); compared as an expression, the
+        # warning gets the default estimate, which keeps the walk.
+        return Q(Q(**{f"{clock}breach_at__gt": now}),
+                 LessThanOrEqual(Unestimated(f"{clock}warn_at"), now))
     raise InvalidField(_("sla must be at_risk or breached."), field="sla")
 
 
@@ -287,7 +293,7 @@ def list_tickets(
     if ordering is None or (order == "due" and not filters.sla):
         raise InvalidField(f"order: {order}", field="order")
     limit = max(1, min(limit, settings.OPSDESK_PAGE_SIZE_MAX))
-    tickets = _apply_filters(visible_tickets(user), filters, user)
+    tickets = _apply_filters(visible_tickets(user), filters, user, due_order=order == "due")
     if cursor:
         tickets = tickets.filter(_after(ordering, _decode_cursor(cursor, len(ordering))))
     tickets = _shaped(tickets, columns, ordering)
@@ -356,17 +362,21 @@ def count_each(*, user: User, filters: Sequence[TicketFilters], up_to: int) -> l
     parts: list[str] = []
     params: list[Any] = []
     for number, one in enumerate(filters):
-        ids = _apply_filters(visible_tickets(user), one, user).values("pk")
-        # An SLA queue is counted along its due order: the index walk its pages take, which
-        # stops at the limit (unordered, PostgreSQL may scan every clock for the at-risk one).
-        ids = ids.order_by(*(name for name, _desc in ORDERINGS["due"])) if one.sla else \
-            ids.order_by()
-        sql, args = ids[:up_to + 1].query.sql_with_params()
+        sql, args = _counted(user, one)[:up_to + 1].query.sql_with_params()
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted_{number})")
         params += args
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)
         return [int(n) for n in cursor.fetchone()]
+
+
+def _counted(user: User, filters: TicketFilters) -> QuerySet[Any]:
+    """The ids to count for ``filters``. An SLA queue of someone who sees every ticket is
+    counted from the clocks' indexes alone (each clock has its ticket): joined to the tickets,
+    PostgreSQL started parallel workers for a thousand rows (2 ms against 0.3)."""
+    if filters.sla and user.sees_all_tickets and filters == TicketFilters(sla=filters.sla):
+        return Clock.objects.filter(_sla_q(filters.sla, clock="")).values("ticket_id")
+    return _apply_filters(visible_tickets(user), filters, user).order_by().values("pk")
 
 
 def awaiting_approval(*, user: User) -> list[Ticket]:
