@@ -11,7 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import CharField, DateTimeField, Exists, F, Func, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    CharField,
+    DateTimeField,
+    Exists,
+    F,
+    Field,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,7 +47,7 @@ OPEN = frozenset(OPEN_STATUSES)
 class Unindexed(Func):
     """A column that SQLite's planner may not pick an index for (unary +); itself elsewhere."""
 
-    output_field = CharField()
+    output_field: Field[Any, Any] = CharField()
 
     def __init__(self, column: str) -> None:
         super().__init__(F(column))
@@ -47,22 +58,19 @@ class Unindexed(Func):
         return (f"+{sql}" if connection.vendor == "sqlite" else sql), list(params)
 
 
-class Unestimated(Func):
+class Unestimated(Unindexed):
     """A moment column that neither database reads an index for nor estimates from its
-    statistics: to the planner an expression (plus a zero interval on PostgreSQL, unary + on
-    SQLite), whose comparisons get the default estimate."""
+    statistics: to the planner an expression (unary + on SQLite, plus a zero interval on
+    PostgreSQL), whose comparisons get the default estimate."""
 
-    output_field = DateTimeField()
-
-    def __init__(self, column: str) -> None:
-        super().__init__(F(column))
+    output_field: Field[Any, Any] = DateTimeField()
 
     def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper,
                *args: Any, **kwargs: Any) -> tuple[str, list[Any]]:
+        if connection.vendor != "postgresql":
+            return super().as_sql(compiler, connection, *args, **kwargs)
         sql, params = compiler.compile(self.source_expressions[0])
-        if connection.vendor == "postgresql":
-            return f"({sql} + INTERVAL '0 seconds')", list(params)
-        return f"+{sql}", list(params)
+        return f"({sql} + INTERVAL '0 seconds')", list(params)
 
 
 def visible_tickets(user: User) -> QuerySet[Ticket]:

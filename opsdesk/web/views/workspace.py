@@ -53,11 +53,11 @@ def _queue_rows(user: User, shown: list[queues.Queue]) -> list[tuple[queues.Queu
     that, so that each page reads at most a thousand entries per queue, not every open ticket
     (100,000 open tickets took the page from 25 to 55 ms: bench/README.md, *Queues*)."""
     counted = [q for q in shown if q.counted]
-    counts = dict(zip((q.name for q in counted), selectors.count_each(
-        user=user, filters=[q.filters for q in counted], up_to=BADGE_MAX), strict=True))
-    return [(q, None if q.name not in counts else
-             f"{BADGE_MAX}+" if counts[q.name] > BADGE_MAX else str(counts[q.name]))
-            for q in shown]
+    counts = selectors.count_each(user=user, filters=[q.filters for q in counted],
+                                  up_to=BADGE_MAX)
+    badges = {q.name: f"{BADGE_MAX}+" if n > BADGE_MAX else str(n)
+              for q, n in zip(counted, counts, strict=True)}
+    return [(q, badges.get(q.name)) for q in shown]
 
 
 @staff_page
