@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from opsdesk.accounts.roles import SEES_ALL_TICKETS, STAFF_ROLES, Role
 
+_ROLE_CODES = frozenset(Role.values)
 
 class ProblemType(models.TextChoices):
     """The procedure's four kinds of cause (stage 2, classification)."""
@@ -28,7 +29,7 @@ class ProblemType(models.TextChoices):
 def roles_of(group_names: set[str], *, superuser: bool) -> frozenset[str]:
     """The role codes a user with these groups holds."""
     codes = group_names | {Role.ADMIN} if superuser else group_names
-    return frozenset(codes & set(Role.values))
+    return frozenset(codes & _ROLE_CODES)
 
 
 class User(AbstractUser):

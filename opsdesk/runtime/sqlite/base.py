@@ -17,10 +17,11 @@ the request answers 503 while its caller still listens.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -47,6 +48,26 @@ def lock_wait(seconds: float) -> Iterator[None]:
         _bound.seconds = outer
 
 
+# Statements longer than this (a long IN list) are converted each time, not remembered.
+REMEMBERED_LENGTH = 4096
+
+
+@functools.lru_cache(maxsize=512)
+def _qmark(query: str) -> str:
+    return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
+
+
+class CursorWrapper(base.SQLiteCursorWrapper):
+    """Django's cursor, remembering statements with their placeholders converted to SQLite's
+    (``%s`` to ``?``): the same few hundred statements come again and again, and converting a
+    long one with a regular expression took longer than SQLite took to run it."""
+
+    def convert_query(self, query: str, *, param_names: Sequence[str] | None = None) -> str:
+        if param_names is None and len(query) <= REMEMBERED_LENGTH:
+            return _qmark(query)
+        return super().convert_query(query, param_names=param_names)  # type: ignore[misc]
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     busy_ms: int | None = None  # the busy handler's timeout set on the open connection
 
@@ -71,7 +92,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if wanted != self.busy_ms:
             self.connection.execute(f"PRAGMA busy_timeout = {wanted}")
             self.busy_ms = wanted
-        return super().create_cursor(name)
+        return self.connection.cursor(factory=CursorWrapper)
 
     def _start_transaction_under_autocommit(self) -> None:
         mode = getattr(self, "transaction_mode", None)
