@@ -106,7 +106,8 @@ MIDDLEWARE = [
     "opsdesk.accounts.middleware.UserPreferencesMiddleware",
     # Inside the language middleware, so API errors are in the caller's language.
     "opsdesk.api_errors.ApiErrorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    # Django's, opening the storage only for a request that adds or shows a message.
+    "opsdesk.web.lazy_messages.LazyMessages",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a sign-in refused by the throttle into the lock page.
     "axes.middleware.AxesMiddleware",

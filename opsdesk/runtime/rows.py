@@ -22,6 +22,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, models
 from django.db.models import NOT_PROVIDED, Field, Model
 from django.db.models.expressions import DatabaseDefault
+from django.utils import timezone
 
 from opsdesk.runtime.row_checks import WRITTEN_MODELS
 
@@ -44,7 +45,15 @@ def _converter(field: Field) -> Convert:
         return field.get_db_prep_save(field.pre_save(obj, True), connection)
 
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-        return orm
+        if kind is not models.DateTimeField:
+            return orm
+
+        def stamp(obj: Model) -> Any:
+            # What the field's pre_save does on an insert, then the adapting of any moment.
+            value = timezone.now()
+            setattr(obj, attname, value)
+            return connection.ops.adapt_datetimefield_value(value)
+        return stamp
     if kind is models.JSONField:
         encoder = field.encoder  # type: ignore[attr-defined]
 

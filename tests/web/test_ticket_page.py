@@ -116,6 +116,17 @@ def test_internal_notes_are_hidden_from_the_submitter(people, browser_as):
     assert "怀疑是连接池问题" in text(staff.get(f"/tickets/{ticket.key}/"))
 
 
+def test_a_done_action_is_confirmed_once_on_the_next_page(people, browser_as):
+    ticket = ticket_in("analysing", people=people)
+    staff = browser_as(people["owner"])
+    staff.post(f"/tickets/{ticket.key}/comments", {"body": "我们正在排查", "kind": "reply"})
+    # A call that shows no page (the API, the health check) leaves the confirmation waiting.
+    assert staff.get("/api/v1/me").status_code == 200
+    assert staff.get("/healthz").status_code == 200
+    assert "回复已发送" in text(staff.get(f"/tickets/{ticket.key}/"))
+    assert "回复已发送" not in text(staff.get(f"/tickets/{ticket.key}/"))
+
+
 def test_an_empty_comment_is_refused_on_the_form(people, browser_as):
     ticket = ticket_in("analysing", people=people)
     response = browser_as(people["owner"]).post(f"/tickets/{ticket.key}/comments",
