@@ -9,6 +9,7 @@ if the worker dies mid-send, the sweep retries the delivery when that moment has
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db import transaction
@@ -33,24 +34,39 @@ def backoff(attempt: int) -> timedelta:
     return min(conf.retry_base() * 2 ** max(attempt - 1, 0), conf.retry_cap())
 
 
-def claim(delivery_id: int) -> Delivery | None:
-    """The delivery, counted as one more attempt, if it is due and nobody else took it."""
+@transaction.atomic
+def claim_many(delivery_ids: Sequence[int]) -> list[Delivery]:
+    """Those of the deliveries that are due and that nobody else took, in the given order,
+    each counted as one more attempt: one write transaction for them all."""
     now = timezone.now()
-    delivery = (Delivery.objects.select_related("channel", "ticket", "verification")
-                .filter(pk=delivery_id).first())
-    if delivery is None or delivery.status not in OPEN:
-        return None
-    if delivery.next_attempt_at is not None and delivery.next_attempt_at > now + DUE_TOLERANCE:
-        return None
-    attempts = delivery.attempts + 1
-    lease = now + backoff(attempts)
-    won = Delivery.objects.filter(
-        pk=delivery_id, status=delivery.status, attempts=delivery.attempts
-    ).update(attempts=attempts, next_attempt_at=lease)
-    if not won:
-        return None
-    delivery.attempts, delivery.next_attempt_at = attempts, lease
-    return delivery
+    found = (Delivery.objects.select_related("channel", "ticket", "verification")
+             .in_bulk(delivery_ids))
+    claimed = []
+    for delivery_id in delivery_ids:
+        delivery = found.get(delivery_id)
+        if delivery is None or delivery.status not in OPEN:
+            continue
+        if (delivery.next_attempt_at is not None
+                and delivery.next_attempt_at > now + DUE_TOLERANCE):
+            continue
+        attempts = delivery.attempts + 1
+        lease = now + backoff(attempts)
+        won = Delivery.objects.filter(
+            pk=delivery_id, status=delivery.status, attempts=delivery.attempts
+        ).update(attempts=attempts, next_attempt_at=lease)
+        if won:
+            delivery.attempts, delivery.next_attempt_at = attempts, lease
+            claimed.append(delivery)
+    return claimed
+
+
+@transaction.atomic
+def record_outcomes(sent: Sequence[Delivery],
+                    failed: Sequence[tuple[Delivery, DeliveryFailed]]) -> list[Delivery]:
+    """Record a round of attempts in one write transaction; the failed deliveries, updated."""
+    for delivery in sent:
+        record_sent(delivery)
+    return [record_failure(delivery, failure) for delivery, failure in failed]
 
 
 def record_sent(delivery: Delivery) -> None:

@@ -10,8 +10,11 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from opsdesk.accounts.models import User
+from opsdesk.accounts.roles import Role
 from opsdesk.notify.choices import DeliveryStatus
 from opsdesk.notify.models import Delivery
 from opsdesk.notify.services import add_channel, notify, retry_delivery
@@ -213,3 +216,21 @@ def test_one_delivery_breaking_does_not_hold_back_the_others_of_its_round(
     second.refresh_from_db()
     assert second.status == DeliveryStatus.SENT
     assert len(smtp_server.messages) == 1
+
+
+def test_a_round_of_deliveries_is_claimed_and_recorded_in_two_writes_per_ten(
+    make_user: Callable[..., User], ticket: Ticket, smtp_server: Mailbox,
+) -> None:
+    # On SQLite each write transaction waits for, and holds up, every other writer: a storm's
+    # hundreds of deliveries must not take two each.
+    from opsdesk.notify.tasks import deliver_all
+
+    people = [make_user(Role.OWNER, email=f"owner{i}@example.com") for i in range(25)]
+    deliveries = page(ticket, people)
+    with CaptureQueriesContext(connection) as statements:
+        assert deliver_all.call([d.pk for d in deliveries]) == {"sent": 25}
+    writes = [s for s in statements.captured_queries if s["sql"].startswith("SAVEPOINT")]
+    assert len(writes) == 6  # three rounds: a claim and a record each
+    assert len(smtp_server.messages) == 25
+    assert deliver_all.call([d.pk for d in deliveries]) == {"skipped": 25}
+    assert len(smtp_server.messages) == 25
