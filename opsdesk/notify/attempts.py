@@ -37,46 +37,50 @@ def backoff(attempt: int) -> timedelta:
 @transaction.atomic
 def claim_many(delivery_ids: Sequence[int]) -> list[Delivery]:
     """Those of the deliveries that are due and that nobody else took, in the given order,
-    each counted as one more attempt: one write transaction for them all."""
+    each counted as one more attempt: one write transaction for them all, one statement for
+    those at the same attempt (a round's are all at their first)."""
     now = timezone.now()
     found = (Delivery.objects.select_related("channel", "ticket", "verification")
              .in_bulk(delivery_ids))
-    claimed = []
-    for delivery_id in delivery_ids:
-        delivery = found.get(delivery_id)
-        if delivery is None or delivery.status not in OPEN:
-            continue
-        if (delivery.next_attempt_at is not None
-                and delivery.next_attempt_at > now + DUE_TOLERANCE):
-            continue
-        attempts = delivery.attempts + 1
-        lease = now + backoff(attempts)
-        won = Delivery.objects.filter(
-            pk=delivery_id, status=delivery.status, attempts=delivery.attempts
-        ).update(attempts=attempts, next_attempt_at=lease)
-        if won:
-            delivery.attempts, delivery.next_attempt_at = attempts, lease
-            claimed.append(delivery)
-    return claimed
+    due = [delivery for delivery in (found.get(i) for i in delivery_ids)
+           if delivery is not None and delivery.status in OPEN
+           and (delivery.next_attempt_at is None
+                or delivery.next_attempt_at <= now + DUE_TOLERANCE)]
+    alike: dict[tuple[str, int], list[Delivery]] = {}
+    for delivery in due:
+        alike.setdefault((delivery.status, delivery.attempts), []).append(delivery)
+    won: set[int] = set()
+    for (status, attempts), group in alike.items():
+        ids, lease = [d.pk for d in group], now + backoff(attempts + 1)
+        taken = Delivery.objects.filter(pk__in=ids, status=status, attempts=attempts).update(
+            attempts=attempts + 1, next_attempt_at=lease)
+        if taken == len(ids):
+            won.update(ids)
+        elif taken:
+            # Another claimer took some at the same moment: ours are those with our lease.
+            won.update(Delivery.objects.filter(pk__in=ids, attempts=attempts + 1,
+                                               next_attempt_at=lease)
+                       .values_list("pk", flat=True))
+        for delivery in group:
+            delivery.attempts, delivery.next_attempt_at = attempts + 1, lease
+    return [delivery for delivery in due if delivery.pk in won]
 
 
 @transaction.atomic
 def record_outcomes(sent: Sequence[Delivery],
                     failed: Sequence[tuple[Delivery, DeliveryFailed]]) -> list[Delivery]:
-    """Record a round of attempts in one write transaction; the failed deliveries, updated."""
-    for delivery in sent:
-        record_sent(delivery)
+    """Record a round of attempts in one write transaction (the sent ones in one statement);
+    the failed deliveries, updated."""
+    if sent:
+        now = timezone.now()
+        Delivery.objects.filter(pk__in=[d.pk for d in sent]).update(
+            status=DeliveryStatus.SENT, sent_at=now, next_attempt_at=None, last_error="")
+        for delivery in sent:
+            delivery.status, delivery.sent_at = DeliveryStatus.SENT, now
+            delivery.next_attempt_at, delivery.last_error = None, ""
+            logger.info("Delivery %s sent (%s, attempt %s).", delivery.pk,
+                        delivery.channel_kind, delivery.attempts)
     return [record_failure(delivery, failure) for delivery, failure in failed]
-
-
-def record_sent(delivery: Delivery) -> None:
-    delivery.status = DeliveryStatus.SENT
-    delivery.sent_at = timezone.now()
-    delivery.next_attempt_at = None
-    delivery.last_error = ""
-    delivery.save(update_fields=["status", "sent_at", "next_attempt_at", "last_error"])
-    logger.info("Delivery %s sent (%s, attempt %s).", delivery.pk, delivery.channel_kind,
-                delivery.attempts)
 
 
 @transaction.atomic
