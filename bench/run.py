@@ -52,6 +52,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="Run against PostgreSQL: a database 'opsdesk_bench' is created and "
                              "dropped on this server (e.g. postgres://postgres@127.0.0.1:5432/test).")
     parser.add_argument("--workers", type=int, default=2, help="Server workers (default 2).")
+    parser.add_argument("--no-worker", action="store_true",
+                        help="Create without 'opsdesk worker' beside the server: what filing "
+                             "costs alone (the tickets then stay undispatched); does not "
+                             "update README.md unless --write.")
     write = parser.add_mutually_exclusive_group()
     write.add_argument("--write", action="store_true", help="Update README.md even with --quick.")
     write.add_argument("--no-write", action="store_true", help="Do not update README.md.")
@@ -63,13 +67,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     env = Environment(postgres_url=args.postgres)
     with session(env) as servers:
-        server = Server(env=env.env, data_dir=env.data_dir, workers=args.workers)
+        server = Server(env=env.env, data_dir=env.data_dir, workers=args.workers,
+                        with_worker=not args.no_worker)
         servers.append(server)
         results = Benchmark(args, env, server).run()
     from bench import report
 
     print("\n" + report.console(results))
-    if args.write or (not args.quick and not args.no_write):
+    if args.write or not (args.quick or args.no_write or args.no_worker):
         report.write_readme(results)
         print(f"\nwritten to {report.README}")
     sys.exit(1 if results.missed else 0)
@@ -156,6 +161,8 @@ class Benchmark:
             nonlocal lag
             rate = measure_create(client, self.factory.payload, s.create, s.warmup,
                                   target=CREATE_TARGET)
+            if self.args.no_worker:
+                return rate
             lag = wait_dispatched(DISPATCH_TIMEOUT)
             if lag >= DISPATCH_TIMEOUT:
                 raise RuntimeError(f"The worker did not dispatch in {DISPATCH_TIMEOUT:.0f} s:\n"
@@ -165,6 +172,8 @@ class Benchmark:
         results.rates.append(self.timed(create_and_dispatch))
         client.close()
         results.notes.append(
+            "No worker ran beside the server (--no-worker): the created tickets were not "
+            "dispatched." if self.args.no_worker else
             f"The worker had dispatched every created ticket (routed it, started its SLA clocks, "
             f"told people) {lag:.2f} s after the last create was answered; its CPU is counted "
             "in the create's server CPU.")

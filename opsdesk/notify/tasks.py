@@ -27,8 +27,8 @@ SWEEP_GRACE = timedelta(minutes=2)
 
 # Deliveries claimed, and then recorded, together: a round takes two write transactions
 # instead of two for each delivery (on SQLite every one of them waits for, and holds up, the
-# desk's other writers). A worker killed in the middle of a round sends its sent deliveries
-# again once their lease has passed.
+# desk's other writers). Should the worker die in the middle of a round, what it had sent is
+# sent again once the round's lease has passed: at most this many messages twice.
 ROUND = 10
 
 
@@ -58,7 +58,7 @@ def deliver_all(delivery_ids: list[int]) -> dict[str, int]:
 
 
 def _deliver_round(delivery_ids: list[int]) -> dict[int, str]:
-    """Claim, send and record ``delivery_ids``; what happened to each that was claimed."""
+    """Claim, send and record ``delivery_ids``; what happened to each."""
     outcomes = {delivery_id: "skipped" for delivery_id in delivery_ids}
     sent: list[Delivery] = []
     failed: list[tuple[Delivery, senders.DeliveryFailed]] = []
