@@ -17,6 +17,7 @@ from opsdesk.accounts.roles import SEES_ALL_TICKETS, STAFF_ROLES, Role
 
 _ROLE_CODES = frozenset(Role.values)
 
+
 class ProblemType(models.TextChoices):
     """The procedure's four kinds of cause (stage 2, classification)."""
 

@@ -234,3 +234,29 @@ def test_a_round_of_deliveries_is_claimed_and_recorded_in_two_writes_per_ten(
     assert len(smtp_server.messages) == 25
     assert deliver_all.call([d.pk for d in deliveries]) == {"skipped": 25}
     assert len(smtp_server.messages) == 25
+
+
+def test_a_delivery_another_claimer_took_meanwhile_is_left_to_it(
+    readers: dict[str, User], ticket: Ticket, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Between reading the round and claiming it, another worker takes one of its deliveries:
+    # this round claims only the other, and that one's attempt is counted once.
+    from django.db.models import F, QuerySet
+
+    from opsdesk.notify import attempts
+
+    first, second = page(ticket, [readers["en"], readers["zh"]])
+    read = QuerySet.in_bulk
+
+    def read_then_lose_the_first(queryset: QuerySet[Any], *args: Any, **kwargs: Any) -> Any:
+        found = read(queryset, *args, **kwargs)
+        Delivery.objects.filter(pk=first.pk).update(attempts=F("attempts") + 1)
+        return found
+
+    monkeypatch.setattr(QuerySet, "in_bulk", read_then_lose_the_first)
+    claimed = attempts.claim_many([first.pk, second.pk])
+
+    assert [d.pk for d in claimed] == [second.pk]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.attempts, second.attempts) == (1, 1)
