@@ -6,12 +6,14 @@ that write it (``watch_intake``).
 Intake comes first where it must. On SQLite one transaction writes at a time, and a batch of
 dispatching holds the database for tens of milliseconds, which a report being filed would wait
 out. So there, while reports or alerts keep arriving and the backlog is young, the dispatcher
-takes only a small share of the time; once intake pauses it takes all it needs, and once the
-backlog is ``CATCH_UP_AFTER`` old it takes turns with intake (measured in an alert storm: 28–40%
-more alerts taken in, routing finished 1.5–4 s after it). PostgreSQL's writers lock rows, not
-the database: a batch holds up no report, so there the dispatcher works a burst off at once
-(paced, the same storm was taken in no faster and routed 1–2 s later). The SLA clocks run from
-the submission either way: a burst's routing lag shows in them rather than hiding.
+takes only a small share of the time, in small batches (a filing that finds one under way waits
+a few milliseconds, not the tens of a full batch); once intake pauses it takes all it needs, and
+once the backlog is ``CATCH_UP_AFTER`` old it takes turns with intake (measured in an alert
+storm: 28–40% more alerts taken in, routing finished 1.5–4 s after it). PostgreSQL's writers
+lock rows, not the database: a batch holds up no report, so there the dispatcher works a burst
+off at once (paced, the same storm was taken in no faster and routed 1–2 s later). The SLA
+clocks run from the submission either way: a burst's routing lag shows in them rather than
+hiding.
 """
 
 from __future__ import annotations
@@ -45,21 +47,23 @@ YIELDING_VENDORS = frozenset({"sqlite"})
 
 @dataclass(frozen=True)
 class Dispatching:
-    """What the dispatcher works off: ``run`` dispatches up to ``batch`` waiting items, oldest
-    first, and says how many it did."""
+    """What the dispatcher works off: ``run(limit)`` dispatches up to ``limit`` waiting items,
+    oldest first, and says how many it did; ``batch`` of them at a time, or ``busy_batch``
+    while intake is busy on a database whose writers wait for one another."""
 
-    run: Callable[[], int]
+    run: Callable[[int], int]
     batch: int
+    busy_batch: int
 
 
 _dispatching: Dispatching | None = None
 _intake_models: list[type[Model]] = []
 
 
-def dispatch_with(run: Callable[[], int], *, batch: int) -> None:
+def dispatch_with(run: Callable[[int], int], *, batch: int, busy_batch: int) -> None:
     """Have the worker dispatch by calling ``run`` (from AppConfig.ready())."""
     global _dispatching
-    _dispatching = Dispatching(run, batch)
+    _dispatching = Dispatching(run, batch, busy_batch)
 
 
 def watch_intake(*models: type[Model]) -> None:
@@ -70,23 +74,34 @@ def watch_intake(*models: type[Model]) -> None:
 def dispatch_all() -> int:
     """Dispatch everything waiting (the worker's ``--batch`` run); how many."""
     total = 0
-    while _dispatching is not None and (done := _dispatching.run()):
+    while _dispatching is not None and (done := _dispatching.run(_dispatching.batch)):
         total += done
     return total
 
 
 @dataclass
 class Pace:
-    """How long the dispatcher rests after each round of at most ``batch``."""
+    """How much the dispatcher takes in each round, and how long it rests after it."""
 
     batch: int
+    busy_batch: int
     yields_to_intake: bool = True
     backlog_since: float | None = None
 
-    def rest(self, *, done: int, took: float, now: float) -> tuple[float, bool]:
-        """Seconds to rest after a round that dispatched ``done`` tickets in ``took``
-        seconds, ending at ``now``; and whether a pause in intake may end that rest early."""
-        if done < self.batch:
+    def limit(self, *, intake_busy: bool, now: float) -> int:
+        """The most the next round dispatches: ``busy_batch`` while intake is busy and the
+        backlog young, so that a round holds up a filing for milliseconds only."""
+        if not (self.yields_to_intake and intake_busy):
+            return self.batch
+        if self.backlog_since is not None and now - self.backlog_since >= CATCH_UP_AFTER:
+            return self.batch
+        return self.busy_batch
+
+    def rest(self, *, done: int, limit: int, took: float, now: float) -> tuple[float, bool]:
+        """Seconds to rest after a round that dispatched ``done`` of at most ``limit`` tickets
+        in ``took`` seconds, ending at ``now``; and whether a pause in intake may end that
+        rest early."""
+        if done < limit:
             self.backlog_since = None
             return REST_SECONDS, False
         if not self.yields_to_intake:
@@ -120,41 +135,44 @@ class Intake:
         return paused
 
 
-def rest_while_busy(stop: threading.Event, seconds: float, intake: Intake) -> None:
+def rest_while_busy(stop: threading.Event, seconds: float, intake: Intake) -> bool:
     """Rest up to ``seconds`` while intake is busy, looking after ``GRACE_SECONDS`` and then
     every ``REST_SECONDS``; the first look that finds nothing arrived since the previous one
-    ends the rest."""
+    ends the rest. Whether intake paused (it is still busy when the rest ran out)."""
     deadline = time.monotonic() + seconds
     if stop.wait(GRACE_SECONDS):
-        return
+        return False
     while not intake.look():
         left = deadline - time.monotonic()
         if left <= 0 or stop.wait(min(REST_SECONDS, left)):
-            return
+            return False
+    return True
 
 
 def run_forever(stop: threading.Event, dispatching: Dispatching, *,
                 vendor: str | None = None, intake: Intake | None = None) -> None:
     """Dispatch until ``stop`` is set, paced for the database ``vendor`` (the default
     connection's by default) and what ``intake`` writes."""
-    pace = Pace(dispatching.batch,
+    pace = Pace(dispatching.batch, dispatching.busy_batch,
                 yields_to_intake=(vendor or connection.vendor) in YIELDING_VENDORS)
     intake, backoff = intake or Intake(), Backoff("dispatching new tickets")
+    intake_busy = True  # until a look says otherwise
     while not stop.is_set():
         started = time.monotonic()
         try:
             close_old_connections()
-            done = dispatching.run()
+            limit = pace.limit(intake_busy=intake_busy, now=started)
+            done = dispatching.run(limit)
             backoff.succeeded()
             now = time.monotonic()
-            seconds, while_busy = pace.rest(done=done, took=now - started, now=now)
+            seconds, while_busy = pace.rest(done=done, limit=limit, took=now - started, now=now)
             if while_busy:
-                rest_while_busy(stop, seconds, intake)
-                continue
+                intake_busy = not rest_while_busy(stop, seconds, intake)
+            elif not stop.wait(seconds) and pace.yields_to_intake:
+                intake_busy = not intake.look()
         except Exception as error:
             # The tickets stay marked and are picked up once the database answers again.
-            seconds = backoff.failed(error)
-        stop.wait(seconds)
+            stop.wait(backoff.failed(error))
 
 
 def start(stop: threading.Event) -> threading.Thread | None:

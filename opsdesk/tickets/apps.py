@@ -17,11 +17,11 @@ class TicketsConfig(AppConfig):
     def ready(self) -> None:
         from opsdesk.runtime import config, dispatcher, metrics, periodic, snapshots
         from opsdesk.tickets import metrics as ticket_metrics
-        from opsdesk.tickets.dispatch import BATCH, dispatch_due
+        from opsdesk.tickets.dispatch import BATCH, BUSY_BATCH, dispatch_due
         from opsdesk.tickets.models import PriorityRule, Ticket
 
         config.watch(PriorityRule)
-        dispatcher.dispatch_with(dispatch_due, batch=BATCH)
+        dispatcher.dispatch_with(dispatch_due, batch=BATCH, busy_batch=BUSY_BATCH)
         dispatcher.watch_intake(Ticket)  # a report filed
         periodic.register(periodic_jobs)
         metrics.register(ticket_metrics.figures)

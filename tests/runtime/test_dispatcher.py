@@ -1,7 +1,8 @@
 """The dispatcher's pacing: it dispatches promptly when a few tickets trickle in; on SQLite it
-yields the database to intake while a burst of reports or alerts arrives, catches up as soon as
-intake pauses, and takes turns with intake once a backlog is old; on PostgreSQL, whose writers
-do not wait for one another's transactions, it works a burst off at once."""
+yields the database to intake while a burst of reports or alerts arrives, in small batches that
+hold a filing up for moments only, catches up in full batches as soon as intake pauses, and
+takes turns with intake once a backlog is old; on PostgreSQL, whose writers do not wait for one
+another's transactions, it works a burst off at once."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from opsdesk.runtime.dispatcher import (
     rest_while_busy,
     run_forever,
 )
-from opsdesk.tickets.dispatch import BATCH, dispatch_due
+from opsdesk.tickets.dispatch import BATCH, BUSY_BATCH, dispatch_due
 from opsdesk.tickets.models import Ticket
 from tests.factories import TicketFactory
 
@@ -61,31 +62,44 @@ def newest(*ids: int | None) -> Iterator[int | None]:
 
 
 def test_a_trickle_is_dispatched_after_a_short_rest() -> None:
-    pace = Pace(BATCH)
-    assert pace.rest(done=3, took=0.01, now=100.0) == (REST_SECONDS, False)
-    assert pace.rest(done=0, took=0.001, now=100.2) == (REST_SECONDS, False)
+    pace = Pace(BATCH, BUSY_BATCH)
+    assert pace.rest(done=3, limit=BUSY_BATCH, took=0.01, now=100.0) == (REST_SECONDS, False)
+    assert pace.rest(done=0, limit=BATCH, took=0.001, now=100.2) == (REST_SECONDS, False)
 
 
 def test_a_young_backlog_leaves_most_of_the_time_to_intake() -> None:
-    seconds, while_filing = Pace(BATCH).rest(done=BATCH, took=0.1, now=100.0)
+    pace = Pace(BATCH, BUSY_BATCH)
+    assert pace.limit(intake_busy=True, now=100.0) == BUSY_BATCH
+    seconds, while_filing = pace.rest(done=BUSY_BATCH, limit=BUSY_BATCH, took=0.01, now=100.0)
     assert while_filing
-    assert 0.1 / (0.1 + seconds) == pytest.approx(SHARE_WHILE_BUSY)
+    assert 0.01 / (0.01 + seconds) == pytest.approx(SHARE_WHILE_BUSY)
+    assert pace.limit(intake_busy=True, now=100.2) == BUSY_BATCH
+    assert pace.limit(intake_busy=False, now=100.2) == BATCH
 
 
 def test_an_old_backlog_takes_turns_with_intake_until_it_is_gone() -> None:
-    pace = Pace(BATCH)
-    pace.rest(done=BATCH, took=0.1, now=100.0)
-    assert pace.rest(done=BATCH, took=0.1, now=99.9 + CATCH_UP_AFTER) == (0.1, False)
-    assert pace.rest(done=BATCH - 1, took=0.1, now=100.0 + CATCH_UP_AFTER) == (
+    pace = Pace(BATCH, BUSY_BATCH)
+    pace.rest(done=BUSY_BATCH, limit=BUSY_BATCH, took=0.01, now=100.0)
+    assert pace.limit(intake_busy=True, now=99.99 + CATCH_UP_AFTER) == BATCH
+    assert pace.rest(done=BATCH, limit=BATCH, took=0.1, now=99.99 + CATCH_UP_AFTER) == (
+        0.1, False)
+    assert pace.rest(done=BATCH - 1, limit=BATCH, took=0.1, now=100.0 + CATCH_UP_AFTER) == (
         REST_SECONDS, False)
-    # The backlog was worked off: the next one is young again.
-    assert pace.rest(done=BATCH, took=0.1, now=200.0)[1] is True
+    # The backlog was worked off: the next one is young again, and taken a little at a time.
+    assert pace.limit(intake_busy=True, now=200.0) == BUSY_BATCH
+    assert pace.rest(done=BUSY_BATCH, limit=BUSY_BATCH, took=0.01, now=200.0)[1] is True
+
+
+def test_postgresql_takes_full_batches_whatever_intake_does() -> None:
+    pace = Pace(BATCH, BUSY_BATCH, yields_to_intake=False)
+    assert pace.limit(intake_busy=True, now=100.0) == BATCH
+    assert pace.rest(done=BATCH, limit=BATCH, took=0.1, now=100.0) == (0.0, False)
 
 
 def test_the_rest_lasts_while_reports_or_alerts_keep_arriving() -> None:
     looks = newest(10, 25, 40, 40)
     stop = Stop()
-    rest_while_busy(stop, 60.0, Intake(mark=lambda: next(looks)))  # type: ignore[arg-type]
+    assert rest_while_busy(stop, 60.0, Intake(mark=lambda: next(looks)))  # type: ignore[arg-type]
     assert stop.rests == [GRACE_SECONDS] + [REST_SECONDS] * 3
 
 
@@ -93,9 +107,10 @@ def test_the_rest_ends_at_once_when_nothing_arrived_since_the_last_look() -> Non
     looks = newest(40, 40, 40)
     intake = Intake(mark=lambda: next(looks))  # type: ignore[arg-type]
     stop = Stop()
-    rest_while_busy(stop, 60.0, intake)  # the first look ever finds intake busy; the next not
+    # The first look ever finds intake busy; the next not.
+    assert rest_while_busy(stop, 60.0, intake)
     assert stop.rests == [GRACE_SECONDS, REST_SECONDS]
-    rest_while_busy(stop, 60.0, intake)
+    assert rest_while_busy(stop, 60.0, intake)
     assert stop.rests == [GRACE_SECONDS, REST_SECONDS, GRACE_SECONDS]
 
 
@@ -113,7 +128,7 @@ def test_writers_a_batch_held_up_get_to_commit_before_intake_is_judged_paused() 
 def test_the_rest_ends_when_the_worker_stops() -> None:
     looks = newest(1, 2)
     stop = Stop(stopped=True)
-    rest_while_busy(stop, 60.0, Intake(mark=lambda: next(looks)))  # type: ignore[arg-type]
+    assert not rest_while_busy(stop, 60.0, Intake(mark=lambda: next(looks)))  # type: ignore[arg-type]
     assert stop.rests == [GRACE_SECONDS]
 
 
@@ -122,7 +137,8 @@ def test_the_rest_never_exceeds_what_the_pace_asked(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(dispatcher.time, "monotonic", lambda: next(clock))
     looks = newest(1, 2, 3)
     stop = Stop()
-    rest_while_busy(stop, 0.3, Intake(mark=lambda: next(looks)))  # type: ignore[arg-type]
+    # Intake was still busy when the rest ran out.
+    assert not rest_while_busy(stop, 0.3, Intake(mark=lambda: next(looks)))  # type: ignore[arg-type]
     assert stop.rests == [GRACE_SECONDS, REST_SECONDS, pytest.approx(0.15)]
 
 
@@ -147,34 +163,53 @@ def always_busy() -> Intake:
     return Intake(mark=count().__next__)
 
 
-# What a batch of dispatching takes on the dispatcher's clock.
-BATCH_SECONDS = 0.05
+# What a round of dispatching takes on the dispatcher's clock, per ticket.
+TICKET_SECONDS = 0.002
 
 
-def on_the_clock_of(stop: Stop, monkeypatch: pytest.MonkeyPatch,
-                    run: Callable[[], int]) -> Dispatching:
-    """``run`` as the dispatcher's work, each round taking ``BATCH_SECONDS`` on the clock that
-    ``stop`` keeps; the worker stops after the first round that leaves nothing waiting."""
+def on_the_clock_of(stop: Stop, monkeypatch: pytest.MonkeyPatch, run: Callable[[int], int],
+                    *, rounds: int | None = None) -> tuple[Dispatching, list[int]]:
+    """``run`` as the dispatcher's work, each round taking ``TICKET_SECONDS`` a ticket on the
+    clock that ``stop`` keeps; the worker stops after ``rounds`` rounds, or by default after
+    the first round that leaves nothing waiting. Also the list of each round's limit, as the
+    dispatcher asked it."""
     monkeypatch.setattr(dispatcher.time, "monotonic", lambda: stop.now)
+    limits: list[int] = []
 
-    def round_() -> int:
-        done = run()
-        stop.now += BATCH_SECONDS
-        stop.stopped = done < BATCH
+    def round_(limit: int) -> int:
+        limits.append(limit)
+        done = run(limit)
+        stop.now += TICKET_SECONDS * done
+        stop.stopped = len(limits) >= rounds if rounds else done < limit
         return done
 
-    return Dispatching(round_, BATCH)
+    return Dispatching(round_, BATCH, BUSY_BATCH), limits
 
 
-def assert_paced_for(vendor: str, rests: list[float]) -> None:
-    """On SQLite, intake had about 1 - SHARE_WHILE_BUSY of the time between the two full
-    batches and after the second; on PostgreSQL the second batch followed the first at once."""
+def backlog(waiting: int) -> Callable[[int], int]:
+    """Dispatching from ``waiting`` tickets, as many as each round may take."""
+    left = [waiting]
+
+    def run(limit: int) -> int:
+        done = min(limit, left[0])
+        left[0] -= done
+        return done
+
+    return run
+
+
+def assert_paced_for(vendor: str, rests: list[float], limits: list[int]) -> None:
+    """On SQLite, intake had about 1 - SHARE_WHILE_BUSY of the time after each round, which
+    took a small batch; on PostgreSQL each full batch followed the last at once."""
     if vendor == "sqlite":
+        assert set(limits) == {BUSY_BATCH}
         busy, last = rests[:-1], rests[-1]
         assert busy[0] == GRACE_SECONDS and last == REST_SECONDS
-        assert BATCH_SECONDS / (BATCH_SECONDS + sum(busy) / 2) == pytest.approx(
-            SHARE_WHILE_BUSY, rel=0.01)
+        rounds = len(limits) - 1
+        took = TICKET_SECONDS * BUSY_BATCH
+        assert took / (took + sum(busy) / rounds) == pytest.approx(SHARE_WHILE_BUSY, rel=0.01)
     else:
+        assert set(limits) == {BATCH}
         assert rests == [0.0, 0.0, REST_SECONDS]
 
 
@@ -185,10 +220,42 @@ def test_only_sqlite_yields_to_intake_during_a_burst(
 ) -> None:
     """SQLite's writers wait for the dispatcher's whole transaction; PostgreSQL's do not, so
     there a burst is worked off batch after batch, with no rest until it is gone."""
-    stop, rounds = Stop(at_most=50), iter([BATCH, BATCH, 3])
-    run_forever(stop, on_the_clock_of(stop, monkeypatch, rounds.__next__),  # type: ignore[arg-type]
-                vendor=vendor, intake=always_busy())
-    assert_paced_for(vendor, stop.rests)
+    stop = Stop(at_most=500)
+    dispatching, limits = on_the_clock_of(stop, monkeypatch, backlog(2 * BATCH + 3))
+    run_forever(stop, dispatching, vendor=vendor, intake=always_busy())
+    assert_paced_for(vendor, stop.rests, limits)
+
+
+@pytest.mark.django_db
+def test_a_pause_in_intake_brings_full_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While intake stays busy the backlog goes a little at a time; the first look that finds
+    it paused lets the dispatcher take full batches, one after the other."""
+    looks = iter([1, 2, 3, 3, 3, 3, 3, 3])
+    stop = Stop(at_most=50)
+    dispatching, limits = on_the_clock_of(stop, monkeypatch, backlog(3 * BATCH))
+    run_forever(stop, dispatching, vendor="sqlite", intake=Intake(mark=looks.__next__))
+    # Busy at the first look, and at the second; paused at the third.
+    assert limits[:2] == [BUSY_BATCH, BUSY_BATCH]
+    assert set(limits[2:]) == {BATCH}
+    assert sum(min(limit, 3 * BATCH) for limit in limits) >= 3 * BATCH
+
+
+@pytest.mark.django_db
+def test_a_look_after_each_quiet_rest_sizes_the_next_round(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With nothing to do, the dispatcher rests and looks at intake: while nothing arrives
+    the next round may take a full batch; once reports arrive, a small one, as the start of a
+    burst needs."""
+    looks = iter([7, 7, 8])
+    intake = Intake(mark=looks.__next__)
+    intake.look()
+    stop = Stop(at_most=3)
+    dispatching, limits = on_the_clock_of(stop, monkeypatch, backlog(0), rounds=3)
+    run_forever(stop, dispatching, vendor="sqlite", intake=intake)
+    # Busy until a look says otherwise; quiet at the next look; then a report arrived.
+    assert limits == [BUSY_BATCH, BATCH, BUSY_BATCH]
+    assert stop.rests == [REST_SECONDS] * 3
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -200,8 +267,8 @@ def test_a_burst_is_paced_for_the_database_it_is_dispatched_on(
     settings.OPSDESK_DISPATCH = "worker"
     for _ in range(2 * BATCH + 1):
         TicketFactory(by=people["submitter"])
-    stop = Stop(at_most=50)
-    run_forever(stop, on_the_clock_of(stop, monkeypatch, dispatch_due),  # type: ignore[arg-type]
-                intake=always_busy())
+    stop = Stop(at_most=500)
+    dispatching, limits = on_the_clock_of(stop, monkeypatch, dispatch_due)
+    run_forever(stop, dispatching, intake=always_busy())
     assert not Ticket.objects.filter(dispatched=False).exists()
-    assert_paced_for(connection.vendor, stop.rests)
+    assert_paced_for(connection.vendor, stop.rests, limits)
