@@ -1,4 +1,6 @@
-"""``python -m bench.instructions [--count N]``: the instructions a create and a ping execute.
+"""``python -m bench.instructions [--count N]``: the instructions a create and a ping execute,
+and what the worker's dispatching of a created ticket executes, in the small batches it takes
+while reports keep arriving (a run that creates and dispatches, less one that only creates).
 
 Time on this machine wanders by a third from hour to hour, and a change of a few percent is
 lost in it. Instructions do not wander: each request is counted under valgrind's cachegrind
@@ -40,10 +42,15 @@ def main(argv: list[str] | None = None) -> None:
         prepared = Path(folder) / "prepared"
         _run([sys.executable, "-m", "bench.instructions", "--child", "prepare", "0",
               str(prepared)])
-        for kind in ("ping", "create"):
-            counted = _instructions(kind, args.count, prepared) - _instructions(kind, 0, prepared)
+        nothing = _instructions("ping", 0, prepared)
+        created = _instructions("create", args.count, prepared)
+        for kind, counted in (("ping", _instructions("ping", args.count, prepared) - nothing),
+                              ("create", created - nothing)):
             print(f"{kind}: {counted / args.count / 1e6:.3f} M instructions per request "
                   f"({args.count} counted)")
+        dispatched = _instructions("dispatch", args.count, prepared) - created
+        print(f"dispatch: {dispatched / args.count / 1e6:.3f} M instructions per ticket, in the "
+              f"batches taken while intake is busy ({args.count} counted)")
 
 
 def _instructions(kind: str, count: int, prepared: Path) -> int:
@@ -83,6 +90,8 @@ def _requests(kind: str, count: int, prepared: Path) -> None:
     from django.db import connections
     from django.test import Client
 
+    from opsdesk.tickets.dispatch import BUSY_BATCH, dispatch_all, dispatch_due
+
     try:
         if kind == "prepare":
             from bench.data import TicketFactory, create_people, token_for
@@ -109,11 +118,15 @@ def _requests(kind: str, count: int, prepared: Path) -> None:
         for _ in range(WARM_UP):
             create()
             ping()
+        dispatch_all()
         gc.collect()
         gc.freeze()  # as the server does (runtime/wsgi.py)
-        request = create if kind == "create" else ping
+        request = ping if kind == "ping" else create
         for _ in range(count):
             request()
+        if kind == "dispatch":
+            while dispatch_due(BUSY_BATCH):
+                pass
     finally:
         connections.close_all()
         if kind != "prepare":

@@ -19,12 +19,19 @@ class NotifyConfig(AppConfig):
     def ready(self) -> None:
         from opsdesk.notify import conversation
         from opsdesk.notify import metrics as notify_metrics
+        from opsdesk.notify.services import gathered
         from opsdesk.runtime import metrics, periodic
-        from opsdesk.tickets.hooks import Stage, on_ticket_change, on_tickets_created
+        from opsdesk.tickets.hooks import (
+            Stage,
+            around_creation_hooks,
+            on_ticket_change,
+            on_tickets_created,
+        )
 
         # After routing's and the SLA's stages: the ticket is routed and its clocks say what
-        # is due before anyone is told.
+        # is due before anyone is told. What routing tells and the receipts are written once.
         on_tickets_created(conversation.on_tickets_created, stage=Stage.NOTIFICATIONS)
+        around_creation_hooks(gathered)
         on_ticket_change(conversation.on_ticket_change, stage=Stage.NOTIFICATIONS)
         periodic.register(periodic_jobs)
         metrics.register(notify_metrics.figures)

@@ -116,7 +116,7 @@ def on_tickets_created(changes: Sequence[TicketChange]) -> None:
         return
     prefetch_related_objects([change.ticket for change, _person in told], "sla_clock")
     now = timezone.now()
-    notify.notify_each(kind=K.RECEIVED, notifications=[
+    notify.tell(kind=K.RECEIVED, notifications=[
         notify.Notification(change.ticket, [person], f"received:{change.ticket.pk}", {
             "due_at": _response_due(change.ticket, now),
             "triage": change.ticket.assignee_id is None,

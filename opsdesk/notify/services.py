@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -165,21 +167,23 @@ def _team_targets(team: Team, kind: str) -> list[_Target]:
     ]
 
 
-def targets_by_recipient(recipients: Iterable[Recipient], kind: str
-                         ) -> dict[tuple[str, object], list[_Target]]:
-    """Every channel each of ``recipients`` is reached by for ``kind``, read in a few queries."""
-    recipients = list(recipients)
+def _read_channels(recipients: Sequence[Recipient]) -> None:
+    """The channels and preferences of ``recipients`` and their teams' members, in a few
+    queries."""
     users = [r for r in recipients if isinstance(r, User)]
     teams = [r for r in recipients if isinstance(r, Team)]
     prefetch_related_objects(users, "notify_channels", "notify_preferences")
     prefetch_related_objects(teams, "channels", "members__notify_channels",
                              "members__notify_preferences")
-    found: dict[tuple[str, object], list[_Target]] = {
-        identity(user): _user_targets(user, kind) for user in users}
-    found.update({identity(team): _team_targets(team, kind) for team in teams})
-    found.update({identity(r): [_address_target(r)] for r in recipients
-                  if isinstance(r, Address)})
-    return found
+
+
+def _targets(recipient: Recipient, kind: str) -> list[_Target]:
+    """Every channel ``recipient`` is reached by for ``kind`` (its channels read already)."""
+    if isinstance(recipient, User):
+        return _user_targets(recipient, kind)
+    if isinstance(recipient, Team):
+        return _team_targets(recipient, kind)
+    return [_address_target(recipient)]
 
 
 def _timeline_data(kind: str, key: str, rows: Sequence[Delivery]) -> dict[str, Any]:
@@ -262,53 +266,104 @@ def notify(
     return notify_each(kind=kind, notifications=[notification], by=by)
 
 
-@transaction.atomic
+@dataclass(frozen=True)
+class Telling:
+    """Notifications of one ``kind``, told on behalf of ``by`` (None: opsdesk itself)."""
+
+    kind: str
+    notifications: Sequence[Notification]
+    by: User | None = None
+
+
 def notify_each(*, kind: str, notifications: Sequence[Notification],
                 by: User | None = None) -> list[Delivery]:
     """``notify`` for many tickets at once (those one alert storm opened): the recipients'
     channels are read once, each message is rendered once per reader, and the deliveries,
     timeline events and tasks are written in bulk."""
-    kind = NotificationKind(kind)
+    return notify_all([Telling(kind, notifications, by)])
+
+
+_gathering: ContextVar[list[Telling] | None] = ContextVar("notify_gathering", default=None)
+
+
+@contextmanager
+def gathered() -> Iterator[None]:
+    """Within, ``tell`` gathers what it is given, and on leaving without an error everything
+    gathered is written by one ``notify_all``: dispatching a batch of new tickets tells the
+    assignees, the duty engineer and the submitters in one write rather than one per kind
+    (tickets/hooks.py runs the creation hooks inside this)."""
+    pending: list[Telling] = []
+    token = _gathering.set(pending)
+    try:
+        yield
+    finally:
+        _gathering.reset(token)
+    if pending:
+        notify_all(pending)
+
+
+def tell(*, kind: str, notifications: Sequence[Notification], by: User | None = None) -> None:
+    """``notify_each``, at once or, inside ``gathered``, when it ends."""
+    pending = _gathering.get()
+    if pending is None:
+        notify_each(kind=kind, notifications=notifications, by=by)
+    else:
+        pending.append(Telling(kind, list(notifications), by))
+
+
+@transaction.atomic
+def notify_all(tellings: Sequence[Telling]) -> list[Delivery]:
+    """``notify_each`` for notifications of several kinds, written together."""
     now = timezone.now()
-    everyone = {identity(r): r for n in notifications for r in n.recipients if r is not None}
-    targets = targets_by_recipient(everyone.values(), kind)
+    everyone = {identity(r): r for t in tellings for n in t.notifications
+                for r in n.recipients if r is not None}
+    _read_channels(list(everyone.values()))
+    targets: dict[tuple[tuple[str, object], str], list[_Target]] = {}
     rows: dict[str, Delivery] = {}
     notices: dict[tuple[int, str], Notice] = {}
-    for notification in notifications:
-        messages: dict[tuple[str, str], Message] = {}
+    for telling in tellings:
+        kind = NotificationKind(telling.kind)
+        for notification in telling.notifications:
+            messages: dict[tuple[str, str], Message] = {}
 
-        def message_for(language: str, time_zone: str,
-                        notification: Notification = notification,
-                        messages: dict[tuple[str, str], Message] = messages) -> Message:
-            if (language, time_zone) not in messages:
-                messages[(language, time_zone)] = render(
-                    kind=kind, ticket=notification.ticket, context=dict(notification.context),
-                    language=language, time_zone=time_zone)
-            return messages[(language, time_zone)]
+            def message_for(language: str, time_zone: str,
+                            notification: Notification = notification,
+                            messages: dict[tuple[str, str], Message] = messages,
+                            kind: str = kind) -> Message:
+                if (language, time_zone) not in messages:
+                    messages[(language, time_zone)] = render(
+                        kind=kind, ticket=notification.ticket,
+                        context=dict(notification.context), language=language,
+                        time_zone=time_zone)
+                return messages[(language, time_zone)]
 
-        # Users first: someone reached directly and through a team gets the direct message.
-        reached = sorted(dict.fromkeys(identity(r) for r in notification.recipients
-                                       if r is not None), key=lambda who: who[0])
-        for target in (t for who in reached for t in targets[who]):
-            key = target.dedupe_key(notification.key)
-            if key in rows:
-                continue  # reached twice (directly and through a team): one message is enough
-            message = message_for(target.language, target.time_zone)
-            rows[key] = Delivery(
-                notification_kind=kind, notification_key=notification.key[:200], dedupe_key=key,
-                ticket=notification.ticket, recipient=target.user, team=target.team,
-                recipient_name=target.name[:150], channel=target.channel,
-                channel_kind=target.kind, address=target.address, language=message.language,
-                subject=message.subject, body=message.body, created_at=now,
-                next_attempt_at=target.held_until(kind, notification.ticket, now) or now,
-                verification=notification.verification,
-            )
-        for user in _in_app_readers(notification.recipients):
-            notices.setdefault((user.pk, notification.key), Notice(
-                recipient=user, kind=kind, key=notification.key[:200], ticket=notification.ticket,
-                actor=by, created_at=now,
-                subject=message_for(user.language, user.time_zone).subject,
-            ))
+            # Users first: someone reached directly and through a team gets the direct message.
+            reached = sorted(dict.fromkeys(identity(r) for r in notification.recipients
+                                           if r is not None), key=lambda who: who[0])
+            for who in reached:
+                if (who, kind) not in targets:
+                    targets[(who, kind)] = _targets(everyone[who], kind)
+            for target in (t for who in reached for t in targets[(who, kind)]):
+                key = target.dedupe_key(notification.key)
+                if key in rows:
+                    continue  # reached twice (directly and through a team): one message is enough
+                message = message_for(target.language, target.time_zone)
+                rows[key] = Delivery(
+                    notification_kind=kind, notification_key=notification.key[:200],
+                    dedupe_key=key, ticket=notification.ticket, recipient=target.user,
+                    team=target.team, recipient_name=target.name[:150], channel=target.channel,
+                    channel_kind=target.kind, address=target.address,
+                    language=message.language, subject=message.subject, body=message.body,
+                    created_at=now,
+                    next_attempt_at=target.held_until(kind, notification.ticket, now) or now,
+                    verification=notification.verification,
+                )
+            for user in _in_app_readers(notification.recipients):
+                notices.setdefault((user.pk, notification.key), Notice(
+                    recipient=user, kind=kind, key=notification.key[:200],
+                    ticket=notification.ticket, actor=telling.by, created_at=now,
+                    subject=message_for(user.language, user.time_zone).subject,
+                ))
     # In opsdesk's own list at once, whatever the channels and quiet hours (nothing rings).
     Notice.objects.bulk_create(notices.values(), ignore_conflicts=True)
     if not rows:
@@ -319,17 +374,17 @@ def notify_each(*, kind: str, notifications: Sequence[Notification],
     # transaction; the unique dedupe key keeps one row.
     Delivery.objects.bulk_create([rows[key] for key in new_keys], ignore_conflicts=True)
     created = list(Delivery.objects.filter(dedupe_key__in=new_keys).order_by("id"))
-    by_key: dict[str, list[Delivery]] = defaultdict(list)
+    by_key: dict[tuple[str, str], list[Delivery]] = defaultdict(list)
     for row in created:
-        by_key[row.notification_key].append(row)
+        by_key[(row.notification_kind, row.notification_key)].append(row)
     append_events([
         TimelineEvent(
-            ticket=n.ticket, kind=TimelineEvent.Kind.NOTIFICATION, actor=by, at=timezone.now(),
-            data=_timeline_data(kind, n.key, by_key[n.key[:200]]),
-            internal=kind not in PUBLIC_KINDS,
+            ticket=n.ticket, kind=TimelineEvent.Kind.NOTIFICATION, actor=t.by,
+            at=timezone.now(), data=_timeline_data(t.kind, n.key, by_key[(t.kind, n.key[:200])]),
+            internal=t.kind not in PUBLIC_KINDS,
         )
-        for n in notifications
-        if n.ticket is not None and by_key.get(n.key[:200])
+        for t in tellings for n in t.notifications
+        if n.ticket is not None and by_key.get((t.kind, n.key[:200]))
     ])
     _enqueue_deliveries([row.pk for row in created
                          if row.next_attempt_at is None or row.next_attempt_at <= now])

@@ -17,13 +17,13 @@ from opsdesk.tickets.services import RuleAssignment
 def triage_needed(waiting: Sequence[Ticket], *, duty: User | None) -> None:
     """New tickets no rule could assign wait for the duty engineer on shift."""
     if duty is not None:
-        notify.notify_each(kind=NotificationKind.TRIAGE_NEEDED, notifications=[
+        notify.tell(kind=NotificationKind.TRIAGE_NEEDED, notifications=[
             notify.Notification(ticket, [duty], f"triage:{ticket.pk}") for ticket in waiting])
 
 
 def assigned_by_rules(assignments: Sequence[RuleAssignment]) -> None:
     """Each engineer a routing rule gave a new ticket to hears about it."""
     if assignments:
-        notify.notify_each(kind=NotificationKind.ASSIGNED, notifications=[
+        notify.tell(kind=NotificationKind.ASSIGNED, notifications=[
             notify.Notification(a.ticket, [a.assignee], change_key("triage", a.ticket))
             for a in assignments])

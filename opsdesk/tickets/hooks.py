@@ -10,6 +10,7 @@ at once), so that a hook can do its work for all of them in a few statements.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
@@ -60,6 +61,7 @@ _after_change: list[Hook] = []
 _after_creation: list[CreationHook] = []
 _change_stages: dict[Stage, Hook] = {}
 _creation_stages: dict[Stage, CreationHook] = {}
+_around_creation: list[Callable[[], AbstractContextManager[object]]] = []
 
 
 def on_ticket_change(hook: Hook, *, stage: Stage) -> Hook:
@@ -90,6 +92,17 @@ def run_hooks(change: TicketChange) -> None:
         hook(change)
 
 
+def around_creation_hooks(scope: Callable[[], AbstractContextManager[object]]) -> None:
+    """Enclose every run of the creation hooks in ``scope()`` (from AppConfig.ready()): what an
+    app gathers from several stages, it writes once when the scope ends, in the same
+    transaction (notify/services.py ``gathered``)."""
+    if scope not in _around_creation:
+        _around_creation.append(scope)
+
+
 def run_creation_hooks(changes: Sequence[TicketChange]) -> None:
-    for hook in _after_creation:
-        hook(changes)
+    with ExitStack() as scopes:
+        for scope in _around_creation:
+            scopes.enter_context(scope())
+        for hook in _after_creation:
+            hook(changes)
