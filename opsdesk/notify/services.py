@@ -45,6 +45,7 @@ from opsdesk.notify.models import (
     VerificationLink,
     Watch,
 )
+from opsdesk.runtime import rows
 from opsdesk.runtime.tasks import enqueue_many
 from opsdesk.tickets import policy
 from opsdesk.tickets.errors import InvalidField, NotFound
@@ -186,10 +187,10 @@ def _targets(recipient: Recipient, kind: str) -> list[_Target]:
     return [_address_target(recipient)]
 
 
-def _timeline_data(kind: str, key: str, rows: Sequence[Delivery]) -> dict[str, Any]:
+def _timeline_data(kind: str, key: str, deliveries: Sequence[Delivery]) -> dict[str, Any]:
     people: dict[str, dict[str, Any]] = {}
     ref: tuple[str, Any]
-    for row in rows:
+    for row in deliveries:
         if row.recipient_id:
             who, ref = f"user:{row.recipient_id}", ("user", row.recipient_id)
         elif row.team_id:
@@ -211,13 +212,13 @@ def _enqueue_deliveries(delivery_ids: Sequence[int]) -> None:
         enqueue_many(deliver_all, [(list(delivery_ids),)])
 
 
-def _enqueue_held(rows: Sequence[Delivery]) -> None:
+def _enqueue_held(deliveries: Sequence[Delivery]) -> None:
     """Deliveries held by quiet hours: a task for the moment each quiet period ends, where the
     queue can defer; otherwise the sweep sends them once they are due."""
     from opsdesk.notify.tasks import deliver_all
 
     by_moment: dict[datetime, list[int]] = defaultdict(list)
-    for row in rows:
+    for row in deliveries:
         assert row.next_attempt_at is not None
         by_moment[row.next_attempt_at].append(row.pk)
     if by_moment and deliver_all.get_backend().supports_defer:
@@ -319,7 +320,7 @@ def notify_all(tellings: Sequence[Telling]) -> list[Delivery]:
                 for r in n.recipients if r is not None}
     _read_channels(list(everyone.values()))
     targets: dict[tuple[tuple[str, object], str], list[_Target]] = {}
-    rows: dict[str, Delivery] = {}
+    deliveries: dict[str, Delivery] = {}
     notices: dict[tuple[int, str], Notice] = {}
     for telling in tellings:
         kind = NotificationKind(telling.kind)
@@ -345,10 +346,10 @@ def notify_all(tellings: Sequence[Telling]) -> list[Delivery]:
                     targets[(who, kind)] = _targets(everyone[who], kind)
             for target in (t for who in reached for t in targets[(who, kind)]):
                 key = target.dedupe_key(notification.key)
-                if key in rows:
+                if key in deliveries:
                     continue  # reached twice (directly and through a team): one message is enough
                 message = message_for(target.language, target.time_zone)
-                rows[key] = Delivery(
+                deliveries[key] = Delivery(
                     notification_kind=kind, notification_key=notification.key[:200],
                     dedupe_key=key, ticket=notification.ticket, recipient=target.user,
                     team=target.team, recipient_name=target.name[:150], channel=target.channel,
@@ -366,14 +367,9 @@ def notify_all(tellings: Sequence[Telling]) -> list[Delivery]:
                 ))
     # In opsdesk's own list at once, whatever the channels and quiet hours (nothing rings).
     Notice.objects.bulk_create(notices.values(), ignore_conflicts=True)
-    if not rows:
-        return []
-    seen = set(Delivery.objects.filter(dedupe_key__in=rows).values_list("dedupe_key", flat=True))
-    new_keys = [key for key in rows if key not in seen]
-    # ignore_conflicts: a concurrent notify with the same key must not break the caller's
-    # transaction; the unique dedupe key keeps one row.
-    Delivery.objects.bulk_create([rows[key] for key in new_keys], ignore_conflicts=True)
-    created = list(Delivery.objects.filter(dedupe_key__in=new_keys).order_by("id"))
+    # A key already notified (this call made again, or a concurrent one) keeps its one row
+    # without breaking the caller's transaction.
+    created = rows.insert_new(list(deliveries.values()), "dedupe_key")
     by_key: dict[tuple[str, str], list[Delivery]] = defaultdict(list)
     for row in created:
         by_key[(row.notification_kind, row.notification_key)].append(row)

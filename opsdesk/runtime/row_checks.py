@@ -20,7 +20,8 @@ from django.db.models import Model, signals
 # written is checked here.
 WRITTEN_MODELS = (
     "tickets.Ticket", "tickets.TimelineEvent", "tickets.Comment", "intake.Alert",
-    "sla.Clock", "tickets.SupportRating",  # written only by bench/reports.py's loading
+    "sla.Clock", "notify.Delivery",
+    "tickets.SupportRating",  # written only by bench/reports.py's loading
 )
 
 # save() overrides read and found to change nothing in a new row, each pinned to a digest of

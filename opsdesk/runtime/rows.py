@@ -177,6 +177,37 @@ def insert(objects: Sequence[M]) -> None:
         obj._state.adding, obj._state.db = False, connection.alias
 
 
+def insert_new(objects: Sequence[M], unique: str) -> list[M]:
+    """INSERT those of ``objects`` (unsaved, of one model) whose ``unique`` field holds a value
+    no row has yet, setting their primary keys and the columns the database filled; a row
+    already there (a concurrent writer's) is kept and its object left out. The objects
+    inserted, in the order of their keys."""
+    if not objects:
+        return []
+    field = type(objects[0])._meta.get_field(unique)
+    assert isinstance(field, Field) and field.unique
+    inserted: list[M] = []
+    for plan, group in _plans(objects):
+        place = plan.fields.index(field)
+        column = connection.ops.quote_name(field.column)
+        tail = f" ON CONFLICT ({column}) DO NOTHING RETURNING {column}" + (
+            ", " + plan.returning.removeprefix(" RETURNING ") if plan.filled else "")
+        per_statement = max(1, connection.ops.bulk_batch_size(plan.fields, group))
+        with connection.cursor() as cursor:
+            for start in range(0, len(group), per_statement):
+                batch = group[start:start + per_statement]
+                params = [convert(obj) for obj in batch for convert in plan.converters]
+                by_value = {params[i * len(plan.fields) + place]: obj
+                            for i, obj in enumerate(batch)}
+                cursor.execute(plan.head + ", ".join([plan.row] * len(batch)) + tail, params)
+                for value, *filled in cursor.fetchall():
+                    obj = by_value[value]
+                    _set_filled(obj, plan, filled)
+                    obj._state.adding, obj._state.db = False, connection.alias
+                    inserted.append(obj)
+    return sorted(inserted, key=lambda obj: obj.pk)
+
+
 def _set_filled(obj: Model, plan: InsertPlan, found: Sequence[Any]) -> None:
     for field, raw, (col, convert) in zip(plan.filled, found, plan.filled_converters,
                                           strict=True):

@@ -21,6 +21,7 @@ from django.db.models import Model
 
 from opsdesk.accounts.models import Module, User
 from opsdesk.intake.models import Alert, Integration
+from opsdesk.notify.models import Delivery
 from opsdesk.runtime import rows
 from opsdesk.runtime.row_checks import WRITTEN_MODELS
 from opsdesk.sla.models import Clock
@@ -80,6 +81,14 @@ def clock(saved: Saved) -> Clock:
                  warning_fraction=0.8)
 
 
+def delivery(saved: Saved, key: str = "a1" * 32) -> Delivery:
+    return Delivery(notification_kind="received", notification_key=f"received:{saved.ticket.pk}",
+                    dedupe_key=key, ticket=saved.ticket, recipient=saved.people["submitter"],
+                    recipient_name="孙丽", channel_kind="email", address="sun@example.cn",
+                    language="zh-hans", subject="[OPS-1] 已受理：打不开", body="第一行\n第二行",
+                    created_at=NOW, next_attempt_at=NOW + timedelta(hours=8))
+
+
 def rating(saved: Saved) -> SupportRating:
     return SupportRating(ticket=saved.ticket, rated_by=saved.people["submitter"], score=4,
                          comment="很快")
@@ -92,6 +101,7 @@ SAMPLES: dict[str, Callable[[Saved], Model]] = {
     "tickets.Comment": comment,
     "intake.Alert": alert,
     "sla.Clock": clock,
+    "notify.Delivery": delivery,
     "tickets.SupportRating": rating,
 }
 
@@ -160,6 +170,31 @@ def test_a_row_appended_by_rows_equals_one_saved_by_the_orm(
     orm_row, _instance = written(sample, by_orm, saved)
     rows_row, _instance = written(sample, rows.append, saved)
     assert without_generated_key(rows_row, model) == without_generated_key(orm_row, model)
+
+
+def test_insert_new_stores_what_the_orm_would(saved: Saved) -> None:
+    orm_row, orm_instance = written(delivery, by_orm, saved)
+    new_row, new_instance = written(
+        delivery, lambda objects: rows.insert_new(objects, "dedupe_key"), saved)
+    assert without_generated_key(new_row, Delivery) == without_generated_key(orm_row, Delivery)
+    assert new_instance["id"] == new_row["id"]
+    assert without_generated_key(new_instance, Delivery) == without_generated_key(orm_instance,
+                                                                                  Delivery)
+
+
+def test_insert_new_keeps_the_rows_already_there(saved: Saved) -> None:
+    """A key already stored (a concurrent writer's) keeps its row and is left out of what is
+    returned; the new ones are inserted and returned in the order of their keys."""
+    first = delivery(saved, "k1" * 32)
+    assert rows.insert_new([first], "dedupe_key") == [first]
+    again, second, third = (delivery(saved, key * 32) for key in ("k1", "k2", "k3"))
+    again.subject = "另一个"
+    inserted = rows.insert_new([third, again, second], "dedupe_key")
+    assert inserted == [third, second]
+    assert third.pk < second.pk and again.pk is None and again._state.adding
+    assert Delivery.objects.get(dedupe_key="k1" * 32).subject == first.subject
+    assert Delivery.objects.count() == 3
+    assert rows.insert_new([], "dedupe_key") == []
 
 
 def test_a_model_the_start_up_check_does_not_know_is_refused(people: dict[str, User]) -> None:
