@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -88,6 +89,29 @@ class Api:
         response = self.get(f"/tickets/{key}/timeline")
         assert response.status_code == 200, response.json()
         return response.json()
+
+
+def requests_in_turn(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Let the live server's requests take turns (the test database may be one in-memory
+    SQLite connection its threads share). Each answer is read and closed in its own server
+    thread, as a WSGI server does: a download's file left open would be closed later by the
+    garbage collector in whichever thread it ran, sending ``request_finished`` there, which
+    closes that thread's database connection (once the test's own, in the middle of a
+    transaction)."""
+    httpd = live_server.thread.httpd
+    app, lock = httpd.application, threading.Lock()
+
+    def in_turn(environ: Any, start_response: Any) -> Any:
+        with lock:
+            answer = app(environ, start_response)
+            try:
+                return list(answer)
+            finally:
+                if hasattr(answer, "close"):
+                    answer.close()
+
+    monkeypatch.setattr(httpd, "application", in_turn)
+    return live_server
 
 
 @pytest.fixture

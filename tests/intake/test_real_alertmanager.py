@@ -277,7 +277,7 @@ def test_a_real_group_over_max_alerts_is_one_ticket_with_its_alerts_and_the_trun
     # (with none, a loaded machine flushed it after the first few had arrived, untruncated).
     with running_alertmanager(live_server, db_lock, tmp_path, group_by=["alertname"],
                               webhook={"max_alerts": 3}, dedupe_by="group_key",
-                              group_wait="1s") as running:
+                              group_wait="3s") as running:
         running.post_alerts([_as_posted(f) for f in rack])
         alert = running.wait_for("the group's ticket", lambda: Alert.objects.first())
         with running.db_lock:

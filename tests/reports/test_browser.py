@@ -4,13 +4,14 @@ hovering every chart shows its tooltip without breaking the Content-Security-Pol
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
+
+from tests.conftest import requests_in_turn
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
@@ -25,17 +26,8 @@ CHARTS = ["open-tickets", "backlog-age", "inflow", "response-times", "resolution
 
 @pytest.fixture
 def serialised_server(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The test database may be one in-memory SQLite connection shared by every server thread,
-    and the page fetches its figures at once: let the requests take turns."""
-    httpd = live_server.thread.httpd
-    app, lock = httpd.application, threading.Lock()
-
-    def one_at_a_time(environ: Any, start_response: Any) -> Any:
-        with lock:
-            return list(app(environ, start_response))
-
-    monkeypatch.setattr(httpd, "application", one_at_a_time)
-    return live_server
+    """The page fetches its figures at once: the requests take turns."""
+    return requests_in_turn(live_server, monkeypatch)
 
 
 def violations_of_the_policy(page: Any) -> list[str]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import requests_in_turn
 
 CHROMIUM = Path(os.environ.get("OPSDESK_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "browser"
@@ -100,17 +101,8 @@ class Person:
 
 @pytest.fixture
 def one_request_at_a_time(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The test database may be one in-memory SQLite connection shared by the server's
-    threads, and a page polls while another person acts: let the requests take turns."""
-    httpd = live_server.thread.httpd
-    app, lock = httpd.application, threading.Lock()
-
-    def in_turn(environ: Any, start_response: Any) -> Any:
-        with lock:
-            return list(app(environ, start_response))
-
-    monkeypatch.setattr(httpd, "application", in_turn)
-    return live_server
+    """A page polls while another person acts: the requests take turns."""
+    return requests_in_turn(live_server, monkeypatch)
 
 
 @pytest.fixture
