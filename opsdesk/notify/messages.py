@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.db.models import Choices
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from opsdesk.notify import conf
 from opsdesk.notify.choices import NotificationKind as K
+from opsdesk.tickets.choices import Priority, Status
 from opsdesk.tickets.models import Ticket
 
 EMPTY = "—"
@@ -334,6 +336,15 @@ def _text(value: Any, zone: tzinfo) -> str:
     return str(value)  # also evaluates lazy translations in the active language
 
 
+def _label(choices: type[Choices], value: object) -> str:
+    """A choice's label, as ``get_FOO_display`` gives it without hashing every label (each
+    a translation) to build its lookup table on every call."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
 def _values(ticket: Ticket | None, context: dict[str, Any], zone: tzinfo) -> _Values:
     values = _Values({name: _text(value, zone) for name, value in context.items()})
     if clock := context.get("clock"):
@@ -341,8 +352,8 @@ def _values(ticket: Ticket | None, context: dict[str, Any], zone: tzinfo) -> _Va
     if ticket is not None:
         values.update(
             key=ticket.key, title=ticket.title, link=ticket_link(ticket),
-            priority=str(ticket.get_priority_display()),
-            status=str(ticket.get_status_display()),
+            priority=_label(Priority, ticket.priority),
+            status=_label(Status, ticket.status),
             assignee=str(ticket.assignee) if ticket.assignee else str(_("nobody yet")),
         )
         if ticket.deadline_at:

@@ -366,7 +366,7 @@ def notify_all(tellings: Sequence[Telling]) -> list[Delivery]:
                     subject=message_for(user.language, user.time_zone).subject,
                 ))
     # In opsdesk's own list at once, whatever the channels and quiet hours (nothing rings).
-    Notice.objects.bulk_create(notices.values(), ignore_conflicts=True)
+    rows.append(list(notices.values()), ignore_conflicts=True)
     # A key already notified (this call made again, or a concurrent one) keeps its one row
     # without breaking the caller's transaction.
     created = rows.insert_new(list(deliveries.values()), "dedupe_key")

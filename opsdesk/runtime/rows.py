@@ -216,15 +216,18 @@ def _set_filled(obj: Model, plan: InsertPlan, found: Sequence[Any]) -> None:
         setattr(obj, field.attname, raw)
 
 
-def append(objects: Sequence[Model]) -> None:
+def append(objects: Sequence[Model], *, ignore_conflicts: bool = False) -> None:
     """INSERT ``objects`` (unsaved, of one model) without reading their keys, nor any other
     column the database fills, back: one statement executed per row, which keeps a storm's
-    thousands of rows out of one huge parameter list."""
+    thousands of rows out of one huge parameter list. With ``ignore_conflicts`` a row that
+    would break a unique constraint is left out, as ``bulk_create(ignore_conflicts=True)``
+    leaves it, without breaking the caller's transaction."""
     if not objects:
         return
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
     for plan, group in _plans(objects):
         with connection.cursor() as cursor:
-            cursor.executemany(plan.head + plan.row,
+            cursor.executemany(plan.head + plan.row + tail,
                                [[convert(obj) for convert in plan.converters] for obj in group])
 
 

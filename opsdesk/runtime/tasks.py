@@ -13,6 +13,8 @@ from django_tasks_db import DatabaseBackend
 from django_tasks_db.compat import normalize_json
 from django_tasks_db.models import DBTaskResult, get_date_max
 
+from opsdesk.runtime import rows
+
 
 def enqueue_with_transaction(enqueue: Callable[[], Any]) -> None:
     """Run ``enqueue`` so that the work exists exactly when the caller's change commits.
@@ -31,13 +33,14 @@ def enqueue_many(task: Task[Any, Any], args: Sequence[tuple[Any, ...]],
                  run_after: Sequence[datetime | None] | None = None) -> None:
     """Enqueue ``task`` once per argument tuple (each optionally not before its moment), with
     the caller's change as ``enqueue_with_transaction`` does; the database backend gets all
-    the rows in one INSERT instead of one per task."""
+    the rows through one statement (``rows.append``) instead of one enqueue per task."""
     moments = list(run_after) if run_after is not None else [None] * len(args)
     backend = task_backends[task.backend]
     if isinstance(backend, DatabaseBackend) and connection.in_atomic_block:
         backend.validate_task(task)
-        # The backend's own enqueue writes these same columns, one row at a time.
-        DBTaskResult.objects.bulk_create([
+        # The backend's own enqueue writes these same columns, one row at a time (through the
+        # ORM, whose bulk_create compiled the statement anew each time).
+        rows.append([
             DBTaskResult(
                 id=backend._get_id(), args_kwargs=normalize_json({"args": list(a), "kwargs": {}}),
                 priority=task.priority, task_path=task.module_path, queue_name=task.queue_name,

@@ -5,6 +5,7 @@ instances as ``save()`` does."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,10 +19,11 @@ from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Model
+from django_tasks_db.models import DBTaskResult
 
 from opsdesk.accounts.models import Module, User
 from opsdesk.intake.models import Alert, Integration
-from opsdesk.notify.models import Delivery
+from opsdesk.notify.models import Delivery, Notice
 from opsdesk.runtime import rows
 from opsdesk.runtime.row_checks import WRITTEN_MODELS
 from opsdesk.sla.models import Clock
@@ -89,6 +91,18 @@ def delivery(saved: Saved, key: str = "a1" * 32) -> Delivery:
                     created_at=NOW, next_attempt_at=NOW + timedelta(hours=8))
 
 
+def notice(saved: Saved, key: str = "assigned:1") -> Notice:
+    return Notice(recipient=saved.people["owner"], kind="assigned", key=key,
+                  ticket=saved.ticket, actor=None, subject="[OPS-1] 已分派给 王磊：打不开")
+
+
+def task(saved: Saved) -> DBTaskResult:
+    return DBTaskResult(id=uuid.UUID(int=7), args_kwargs={"args": [[3, 4]], "kwargs": {}},
+                        priority=0, task_path="opsdesk.notify.tasks.deliver_all",
+                        queue_name="default", run_after=NOW + timedelta(minutes=5),
+                        backend_name="default")
+
+
 def rating(saved: Saved) -> SupportRating:
     return SupportRating(ticket=saved.ticket, rated_by=saved.people["submitter"], score=4,
                          comment="很快")
@@ -102,6 +116,8 @@ SAMPLES: dict[str, Callable[[Saved], Model]] = {
     "intake.Alert": alert,
     "sla.Clock": clock,
     "notify.Delivery": delivery,
+    "notify.Notice": notice,
+    "django_tasks_database.DBTaskResult": task,
     "tickets.SupportRating": rating,
 }
 
@@ -195,6 +211,19 @@ def test_insert_new_keeps_the_rows_already_there(saved: Saved) -> None:
     assert Delivery.objects.get(dedupe_key="k1" * 32).subject == first.subject
     assert Delivery.objects.count() == 3
     assert rows.insert_new([], "dedupe_key") == []
+
+
+def test_append_ignoring_conflicts_keeps_the_rows_already_there(saved: Saved) -> None:
+    """A notice already given (the same call made again) keeps its one row, the others are
+    written, and the caller's transaction goes on."""
+    first = notice(saved)
+    rows.append([first], ignore_conflicts=True)
+    again, other = notice(saved), notice(saved, "assigned:2")
+    again.subject = "另一个"
+    with transaction.atomic():
+        rows.append([again, other], ignore_conflicts=True)
+        assert Notice.objects.count() == 2
+    assert Notice.objects.get(key="assigned:1").subject == first.subject
 
 
 def test_a_model_the_start_up_check_does_not_know_is_refused(people: dict[str, User]) -> None:

@@ -65,6 +65,16 @@ def test_a_save_signal_receiver_on_a_written_model_fails_the_check(
     assert f"a {receiver_on_ticket} receiver listens to it" in found
 
 
+def test_a_reviewed_receiver_passes_until_its_source_changes(monkeypatch: Any) -> None:
+    """The task queue's own pre_save receiver was read and passes; the same receiver with
+    another digest on record (its source edited since) fails, naming both digests."""
+    key = ("django_tasks_database.DBTaskResult", "django_tasks_db.signal_handlers.set_run_after")
+    assert key in row_checks.REVIEWED_RECEIVERS and errors() == []
+    monkeypatch.setitem(row_checks.REVIEWED_RECEIVERS, key, "0123456789ab")
+    [found] = errors()
+    assert "set_run_after changed since it was reviewed (0123456789ab, now" in found
+
+
 def test_a_receiver_for_every_model_counts_too() -> None:
     def receiver(**kwargs: Any) -> None:
         """Stands for a receiver of every model's saves; never called here."""
