@@ -147,6 +147,7 @@ def which_rule(*, ticket: Ticket) -> Decision:
     order as ``services.route_new_tickets`` tries them (its ``rule_matches`` and
     ``pick_assignee``), each step explained; without a person, the duty engineer triages."""
     steps, loads = [], selectors.Loads()
+    supporters = selectors.Supporters([ticket.module] if ticket.module else [])
     for rule in all_rules():
         step = Step(rule)
         steps.append(step)
@@ -156,7 +157,7 @@ def which_rule(*, ticket: Ticket) -> Decision:
         if not rule_matches(rule, ticket):
             step.reasons = mismatches(rule, ticket)
             continue
-        step.assignee = pick_assignee(rule, ticket, loads)
+        step.assignee = pick_assignee(rule, ticket, loads, supporters)
         if step.assignee is not None or rule.assign_to == AssignTo.DUTY_TRIAGE:
             step.decides = True
             return Decision(steps, rule, step.assignee)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -58,13 +59,30 @@ def duty_engineer_at(at: datetime | None = None) -> User | None:
     return config.cached(f"duty_roster:{day}", lambda: _load_roster(day)).engineer_at(at)
 
 
-def support_candidates(module: Module, problem_type: str) -> list[User]:
-    """Support engineers of ``module`` for ``problem_type`` (any type when it is not known)."""
-    links = ModuleSupport.objects.filter(module=module, engineer__is_active=True)
-    if problem_type:
-        links = links.filter(problem_type=problem_type)
-    engineers = {link.engineer_id: link.engineer for link in links.select_related("engineer")}
-    return list(engineers.values())
+class Supporters:
+    """The support engineers of some modules (a batch of new tickets' modules), read in one
+    query on the first question rather than one per ticket."""
+
+    def __init__(self, modules: Iterable[Module]) -> None:
+        self._module_ids = {module.pk for module in modules}
+        self._links: dict[int, list[ModuleSupport]] | None = None
+
+    def of(self, module: Module, problem_type: str) -> list[User]:
+        """Support engineers of ``module`` for ``problem_type`` (any type when it is not
+        known), active ones only."""
+        if self._links is None or module.pk not in self._module_ids:
+            self._read({*self._module_ids, module.pk})
+        assert self._links is not None
+        engineers = {link.engineer_id: link.engineer for link in self._links.get(module.pk, ())
+                     if not problem_type or link.problem_type == problem_type}
+        return list(engineers.values())
+
+    def _read(self, module_ids: set[int]) -> None:
+        self._module_ids, self._links = module_ids, defaultdict(list)
+        for link in (ModuleSupport.objects
+                     .filter(module_id__in=module_ids, engineer__is_active=True)
+                     .select_related("engineer")):
+            self._links[link.module_id].append(link)
 
 
 class Loads:

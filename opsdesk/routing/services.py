@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from opsdesk.accounts.models import User
+from opsdesk.accounts.models import Module, User
+from opsdesk.accounts.selectors import load_roles
 from opsdesk.routing import notices, selectors
 from opsdesk.routing.models import AssignTo, RoutingRule
 from opsdesk.tickets import services as tickets
@@ -27,7 +28,8 @@ def rule_matches(rule: RoutingRule, ticket: Ticket) -> bool:
     return not module_ids or ticket.module_id in module_ids
 
 
-def pick_assignee(rule: RoutingRule, ticket: Ticket, loads: selectors.Loads) -> User | None:
+def pick_assignee(rule: RoutingRule, ticket: Ticket, loads: selectors.Loads,
+                  supporters: selectors.Supporters) -> User | None:
     """Who ``rule`` gives ``ticket`` to, or None when nobody fits (the duty engineer triages)."""
     if rule.assign_to == AssignTo.USER:
         # Fetched now, not kept with the cached rule: the person may have left since.
@@ -37,9 +39,7 @@ def pick_assignee(rule: RoutingRule, ticket: Ticket, loads: selectors.Loads) -> 
     if rule.assign_to == AssignTo.MODULE_OWNER:
         return ticket.module.owner if ticket.module.owner.is_active else None
     if rule.assign_to == AssignTo.SUPPORT_ENGINEER:
-        return loads.least_loaded(
-            selectors.support_candidates(ticket.module, ticket.problem_type)
-        )
+        return loads.least_loaded(supporters.of(ticket.module, ticket.problem_type))
     return None
 
 
@@ -48,7 +48,8 @@ def route_new_tickets(changes: Sequence[TicketChange]) -> None:
     the duty engineer's triage queue. The timeline says which rule decided and why, and the
     assignee (or the duty engineer) is told."""
     rules, loads = selectors.enabled_rules(), selectors.Loads()
-    _load_module_owners([c.ticket for c in changes])
+    modules = _load_module_owners([c.ticket for c in changes])
+    supporters = selectors.Supporters(modules)
     assignments, waiting = [], []
     for change in changes:
         ticket = change.ticket
@@ -57,7 +58,7 @@ def route_new_tickets(changes: Sequence[TicketChange]) -> None:
         for rule in rules:
             if not rule_matches(rule, ticket):
                 continue
-            assignee = pick_assignee(rule, ticket, loads)
+            assignee = pick_assignee(rule, ticket, loads, supporters)
             if assignee is not None:
                 assignments.append(tickets.RuleAssignment(ticket, assignee, rule.name))
                 loads.took(assignee, ticket.pk)
@@ -67,17 +68,20 @@ def route_new_tickets(changes: Sequence[TicketChange]) -> None:
                 break
         else:
             waiting.append(change)
+    load_roles([a.assignee for a in assignments])  # checked by the assignment
     tickets.assign_by_rules(assignments)
     notices.assigned_by_rules(assignments)
     _leave_for_triage(waiting)
 
 
-def _load_module_owners(new: Sequence[Ticket]) -> None:
-    """The owners of the new tickets' modules, read in one query rather than one per ticket."""
+def _load_module_owners(new: Sequence[Ticket]) -> list[Module]:
+    """The owners of the new tickets' modules, read in one query rather than one per ticket.
+    The modules."""
     modules = [t.module for t in new if t.module is not None]
     owners = User.objects.in_bulk({m.owner_id for m in modules})
     for module in modules:
         module.owner = owners[module.owner_id]
+    return modules
 
 
 def _leave_for_triage(waiting: Sequence[TicketChange]) -> None:
