@@ -56,6 +56,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="Create without 'opsdesk worker' beside the server: what filing "
                              "costs alone (the tickets then stay undispatched); does not "
                              "update README.md unless --write.")
+    parser.add_argument("--embedded", action="store_true",
+                        help="Serve as 'make run' does: one web process with the worker inside "
+                             "it, instead of 'opsdesk serve' beside 'opsdesk worker'; does not "
+                             "update README.md unless --write.")
     write = parser.add_mutually_exclusive_group()
     write.add_argument("--write", action="store_true", help="Update README.md even with --quick.")
     write.add_argument("--no-write", action="store_true", help="Do not update README.md.")
@@ -68,13 +72,13 @@ def main(argv: list[str] | None = None) -> None:
     env = Environment(postgres_url=args.postgres)
     with session(env) as servers:
         server = Server(env=env.env, data_dir=env.data_dir, workers=args.workers,
-                        with_worker=not args.no_worker)
+                        with_worker=not args.no_worker, embedded=args.embedded)
         servers.append(server)
         results = Benchmark(args, env, server).run()
     from bench import report
 
     print("\n" + report.console(results))
-    if args.write or not (args.quick or args.no_write or args.no_worker):
+    if args.write or not (args.quick or args.no_write or args.no_worker or args.embedded):
         report.write_readme(results)
         print(f"\nwritten to {report.README}")
     sys.exit(1 if results.missed else 0)
@@ -177,6 +181,9 @@ class Benchmark:
             f"The worker had dispatched every created ticket (routed it, started its SLA clocks, "
             f"told people) {lag:.2f} s after the last create was answered; its CPU is counted "
             "in the create's server CPU.")
+        if self.args.embedded:
+            results.notes.append("Served as 'make run' serves (--embedded): one web process "
+                                 "with the worker inside it.")
         if client.connects > 1:
             results.notes.append(f"The create client reconnected {client.connects - 1} times.")
 

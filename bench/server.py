@@ -26,10 +26,11 @@ class Server:
     ``opsdesk worker`` (one process) in another."""
 
     def __init__(self, *, env: dict[str, str], data_dir: str, workers: int = 2,
-                 with_worker: bool = True) -> None:
+                 with_worker: bool = True, embedded: bool = False) -> None:
         self.env = env
         self.workers = workers
         self.with_worker = with_worker
+        self.embedded = embedded  # as ``opsdesk run`` serves: one process, the worker inside
         self.port = free_port()
         self.log_path = Path(data_dir) / "server.log"
         self.worker_log_path = Path(data_dir) / "worker.log"
@@ -40,13 +41,17 @@ class Server:
         opsdesk = str(Path(sys.executable).with_name("opsdesk"))
         argv = [opsdesk, "serve", "--host", "127.0.0.1", "--port", str(self.port),
                 "--workers", str(self.workers)]
+        if self.embedded and self.with_worker:
+            from opsdesk.demo.management.commands.run import embedded_server_argv
+
+            argv = embedded_server_argv(host="127.0.0.1", port=self.port)
         with self.log_path.open("wb") as log:
             # A new session: the server and its workers form one process group we can stop.
             self.process = subprocess.Popen(
                 argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
                 preexec_fn=_die_with_parent,
             )
-        if not self.with_worker:
+        if self.embedded or not self.with_worker:
             self._wait_ready(timeout)
             return
         with self.worker_log_path.open("ab") as log:

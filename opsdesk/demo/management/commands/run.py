@@ -42,11 +42,14 @@ class Command(BaseCommand):
         # One web process whose threads also run the worker (runtime/embedded.py): Django is
         # loaded once, not three times (two web processes and the worker: 450 MiB at peak
         # before, bench.memory). As many request threads as two processes had.
-        children = {
-            "web server": granian_argv(host=host, port=port, workers=1,
-                                       threads=2 * THREADS_PER_PROCESS,
-                                       application="opsdesk.runtime.embedded:application"),
-        }
+        children = {"web server": embedded_server_argv(host=host, port=port)}
         # The supervisor replaces this process: it needs none of the Django loaded here.
         argv = [sys.executable, "-m", "opsdesk.runtime.supervise", json.dumps(children)]
         os.execv(argv[0], argv)
+
+
+def embedded_server_argv(*, host: str, port: int) -> list[str]:
+    """Granian serving the web app with the worker inside (what ``opsdesk run`` supervises;
+    bench --embedded measures it)."""
+    return granian_argv(host=host, port=port, workers=1, threads=2 * THREADS_PER_PROCESS,
+                        application="opsdesk.runtime.embedded:application")
