@@ -69,18 +69,28 @@ def _receivers(signal: signals.ModelSignal, model: type[Model]) -> list[Any]:
 
 
 def _receiver_problem(model: type[Model], signal_name: str, receiver: Any) -> str | None:
-    name = f"{receiver.__module__}.{receiver.__qualname__}"
+    name = (f"{getattr(receiver, '__module__', '?')}."
+            f"{getattr(receiver, '__qualname__', type(receiver).__qualname__)}")
     reviewed = REVIEWED_RECEIVERS.get((model._meta.label, name))
-    if reviewed is not None and reviewed == source_digest(receiver):
+    digest = _digest_or_unknown(receiver)
+    if reviewed is not None and reviewed == digest:
         return None
     if reviewed is not None:
         return (f"its {signal_name} receiver {name} changed since it was reviewed ({reviewed}, "
-                f"now {source_digest(receiver)}); rows.py sends no signals. Check that it still "
-                "changes nothing in the rows written, then update REVIEWED_RECEIVERS.")
+                f"now {digest}); rows.py sends no signals. Check that it still changes nothing "
+                "in the rows written, then update REVIEWED_RECEIVERS.")
     return (f"a {signal_name} receiver listens to it ({name}), and rows.py sends no signals. "
             "Write it through the ORM, or, if the receiver changes nothing in the rows written, "
-            f"add ('{model._meta.label}', '{name}'): '{source_digest(receiver)}' to "
-            "REVIEWED_RECEIVERS.")
+            f"add ('{model._meta.label}', '{name}'): '{digest}' to REVIEWED_RECEIVERS.")
+
+
+def _digest_or_unknown(receiver: Any) -> str:
+    """The receiver's source digest; a callable whose source cannot be read (a partial, a
+    built-in) has none and can never pass as reviewed."""
+    try:
+        return source_digest(receiver)
+    except (OSError, TypeError):
+        return "unknown"
 
 
 def problems(model: type[Model]) -> list[str]:

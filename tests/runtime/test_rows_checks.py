@@ -3,6 +3,7 @@ relies on either, naming the model and the reason; the project's own models pass
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -73,6 +74,17 @@ def test_a_reviewed_receiver_passes_until_its_source_changes(monkeypatch: Any) -
     monkeypatch.setitem(row_checks.REVIEWED_RECEIVERS, key, "0123456789ab")
     [found] = errors()
     assert "set_run_after changed since it was reviewed (0123456789ab, now" in found
+
+
+def test_a_receiver_without_readable_source_is_reported_not_crashed_on() -> None:
+    """A receiver made with functools.partial has no source to pin: it is named and refused."""
+    receiver = functools.partial(lambda marker, **kwargs: None, "partial")
+    signals.pre_save.connect(receiver, sender=Ticket, weak=False, dispatch_uid="test-partial")
+    try:
+        [found] = errors()
+    finally:
+        signals.pre_save.disconnect(sender=Ticket, dispatch_uid="test-partial")
+    assert "tickets.Ticket" in found and "functools.partial" in found
 
 
 def test_a_receiver_for_every_model_counts_too() -> None:
