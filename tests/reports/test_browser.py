@@ -71,9 +71,12 @@ def hover_every_chart(page: Any, names: list[str]) -> None:
         for across in (0.2, 0.35, 0.5, 0.65, 0.8, 0.95):
             page.mouse.move(box["x"] + box["width"] * across, box["y"] + box["height"] * 0.6,
                             steps=4)
-        page.wait_for_function(f"name => ({TOOLTIP})(name).markers.length > 0", arg=name,
-                               timeout=5_000)
-        tooltip = page.evaluate(TOOLTIP, name)
+        # The tooltip as the wait saw it: read again afterwards, a tooltip the chart had
+        # hidden meanwhile (it kept showing and hiding under the moving mouse) read empty.
+        tooltip = page.wait_for_function(
+            f"name => {{ const tip = ({TOOLTIP})(name); "
+            "return tip.markers.length > 0 && tip.texts.length > 0 ? tip : null; }",
+            arg=name, timeout=5_000).json_value()
         frame.screenshot(path=_artifact(f"tooltip-{name}.png"))
         assert tooltip["shown"] > 0 and tooltip["texts"], (name, tooltip)
         assert not any("undefined" in text for text in tooltip["texts"]), (name, tooltip)
