@@ -224,7 +224,7 @@ class Delivery(models.Model):
     dedupe_key = models.CharField(_("dedupe key"), max_length=64, unique=True)
     ticket = models.ForeignKey(
         Ticket, verbose_name=_("ticket"), on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+",
+        related_name="+", db_index=False,  # the same as notify_delivery_ticket
     )
     recipient = models.ForeignKey(
         User, verbose_name=_("recipient"), on_delete=models.SET_NULL, null=True, blank=True,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, cast
 
-from django.db import migrations
+from django.db import migrations, models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
@@ -53,6 +53,35 @@ def _online(editor: BaseDatabaseSchemaEditor) -> Any:
     if editor.connection.vendor == "postgresql":
         return _Concurrently(cast("PostgresEditor", editor))
     return editor
+
+
+class ColumnIndexDroppedOnline(migrations.AlterField):
+    """``migrations.AlterField`` for a field whose own index goes (``db_index=False``) because
+    another index serves its reads: the index is dropped by name, concurrently on PostgreSQL,
+    where Django's SQLite editor would copy the whole table for it. (An index on (column, id)
+    is the same index on SQLite; one with other columns between is not: it cannot list the
+    column's rows newest first.)"""
+
+    def database_forwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor,
+                          from_state: ProjectState, to_state: ProjectState) -> None:
+        editor: Any = schema_editor  # the editor's index helpers are not in its stubs
+        model = from_state.apps.get_model(app_label, self.model_name)
+        column = model._meta.get_field(self.name).column
+        # Django's own names for the index (its suffix, exactly this one column).
+        for name in editor._constraint_names(model, [column], index=True,
+                                             type_=models.Index.suffix):
+            editor.execute(editor._delete_index_sql(model, name, **_online_kwargs(editor)))
+
+    def database_backwards(self, app_label: str, schema_editor: BaseDatabaseSchemaEditor,
+                           from_state: ProjectState, to_state: ProjectState) -> None:
+        editor: Any = schema_editor
+        model = to_state.apps.get_model(app_label, self.model_name)
+        field = model._meta.get_field(self.name)
+        editor.execute(editor._create_index_sql(model, fields=[field], **_online_kwargs(editor)))
+
+
+def _online_kwargs(editor: BaseDatabaseSchemaEditor) -> dict[str, bool]:
+    return {"concurrently": True} if editor.connection.vendor == "postgresql" else {}
 
 
 class AddIndexOnline(_Online, migrations.AddIndex):

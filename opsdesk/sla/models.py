@@ -296,7 +296,9 @@ class Notice(models.Model):
         RESPONSE = "response", _("Response")
         RESOLUTION = "resolution", _("Resolution")
 
-    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+")
+    # Its unique constraint leads with the ticket: no index of its own.
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="+",
+                               db_index=False)
     clock = models.CharField(max_length=20, choices=ClockKind.choices)
     threshold = models.CharField(max_length=20, choices=Threshold.choices)
     fired_at = models.DateTimeField()

@@ -33,7 +33,8 @@ class Ticket(models.Model):
     title = models.CharField(_("title"), max_length=200)
     submitter = models.ForeignKey(
         User, verbose_name=_("submitter"), on_delete=models.PROTECT,
-        related_name="submitted_tickets", null=True, blank=True
+        related_name="submitted_tickets", null=True, blank=True,
+        db_index=False,  # the same as ticket_submitter (submitter, id)
     )
     submitter_name = models.CharField(_("submitter name"), max_length=100)
     submitter_department = models.CharField(_("submitter department"), max_length=100, blank=True)
@@ -349,8 +350,9 @@ class TimelineEvent(models.Model):
         UNLINKED = "unlinked", _("Link removed")
         REVIEW = "review", _("Post-incident review")
 
-    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"),
-                               on_delete=models.PROTECT, related_name="timeline")
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.PROTECT,
+                               related_name="timeline",
+                               db_index=False)  # the same as timeline_ticket (ticket, id)
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     actor = models.ForeignKey(User, verbose_name=_("by"), on_delete=models.PROTECT, null=True,
                               related_name="+")

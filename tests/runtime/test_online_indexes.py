@@ -13,7 +13,11 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import ProjectState
 from django.test.utils import CaptureQueriesContext
 
-from opsdesk.runtime.online_indexes import AddIndexOnline, RemoveIndexOnline
+from opsdesk.runtime.online_indexes import (
+    AddIndexOnline,
+    ColumnIndexDroppedOnline,
+    RemoveIndexOnline,
+)
 from opsdesk.tickets.models import Ticket
 
 # Outside a transaction, as the migrations using them run (atomic = False): PostgreSQL refuses
@@ -34,6 +38,13 @@ def _run(step: Callable[[BaseDatabaseSchemaEditor], None]) -> list[str]:
           connection.schema_editor(atomic=False) as editor):
         step(editor)
     return [query["sql"] for query in sent if "INDEX" in query["sql"]]
+
+
+def _indexes_of(columns: list[str]) -> set[str]:
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, Ticket._meta.db_table)
+    return {name for name, spec in found.items()
+            if spec["index"] and not spec["unique"] and spec["columns"] == columns}
 
 
 def _concurrent(statements: list[str]) -> bool:
@@ -88,3 +99,29 @@ def test_removing_drops_the_index_and_going_back_builds_it(add, without_index):
     assert PROBE in _indexes()
     online = connection.vendor == "postgresql"
     assert (_concurrent(dropped), _concurrent(built)) == (online, online)
+
+
+def test_a_column_index_is_dropped_beside_the_composite_one_and_built_again_going_back():
+    """The submitter's own index (tickets 0020) is gone, ticket_submitter (submitter, id)
+    stays; going back builds the column's index again, and forwards drops it."""
+    assert _indexes_of(["submitter_id"]) == set()
+    assert "ticket_submitter" in _indexes()
+    without = ProjectState.from_apps(apps)
+    _name, _path, args, kwargs = Ticket._meta.get_field("submitter").deconstruct()
+    operation = ColumnIndexDroppedOnline(model_name="ticket", name="submitter",
+                                         field=models.ForeignKey(*args, **kwargs))
+    with_index = without.clone()
+    indexed = ColumnIndexDroppedOnline(
+        model_name="ticket", name="submitter",
+        field=models.ForeignKey(*args, **{**kwargs, "db_index": True}))
+    indexed.state_forwards("tickets", with_index)
+
+    built = _run(lambda editor: operation.database_backwards("tickets", editor, without,
+                                                             with_index))
+    assert len(_indexes_of(["submitter_id"])) == 1
+    dropped = _run(lambda editor: operation.database_forwards("tickets", editor, with_index,
+                                                              without))
+    assert _indexes_of(["submitter_id"]) == set()
+    assert "ticket_submitter" in _indexes()
+    online = connection.vendor == "postgresql"
+    assert (_concurrent(built), _concurrent(dropped)) == (online, online)
