@@ -21,7 +21,7 @@ password is checked, outside the target's phases). It prints a table per arrange
 kind of process (supervisor, web server, web workers, worker) and the tree, at idle, the peak
 and the end of each phase; the tree's peak is the largest sum over one sample, not a sum of
 peaks. RSS counts the pages processes share (the interpreter, libraries) once in each, and
-the pages of mapped files (libraries, and SQLite's memory-mapped database) as they are read:
+the pages of mapped files (libraries) as they are read:
 a column gives that part at the end, and one the proportional share (PSS, from
 ``smaps_rollup``) at the end, which counts shared pages once in all.
 
@@ -99,7 +99,7 @@ def descendants(root: int, parents: dict[int, int]) -> list[int]:
 
 
 def rss_kib(pid: int) -> tuple[int, int]:
-    """Resident KiB, and of those the pages of files (libraries, the mmapped database)."""
+    """Resident KiB, and of those the pages of files (libraries and other mapped files)."""
     with suppress(OSError, ValueError, IndexError):
         fields = Path(f"/proc/{pid}/statm").read_text().split()
         return int(fields[1]) * PAGE_SIZE // 1024, int(fields[2]) * PAGE_SIZE // 1024

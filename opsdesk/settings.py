@@ -197,11 +197,14 @@ else:
                 # request's commit does not; it does only should the log pass 8,000 pages
                 # (32 MB) with no worker running. journal_size_limit: the log file, which SQLite
                 # reuses rather than shrinks, is cut back to 16 MB when it starts over after a
-                # checkpoint (a storm left it at 35 MB for good).
+                # checkpoint (a storm left it at 35 MB for good). mmap_size=0: a memory-mapped
+                # database counts every page read in each process's resident memory (the
+                # `make run` tree read 20,000 tickets' queue at 305 MiB, 192 without;
+                # bench.memory), and reads were no faster with it.
                 "init_command": (
                     f"PRAGMA journal_mode=WAL; PRAGMA synchronous={OPSDESK_SQLITE_SYNCHRONOUS}; "
                     "PRAGMA foreign_keys=ON; PRAGMA cache_size=-64000; "
-                    "PRAGMA mmap_size=268435456; PRAGMA temp_store=MEMORY; "
+                    "PRAGMA mmap_size=0; PRAGMA temp_store=MEMORY; "
                     "PRAGMA wal_autocheckpoint=8000; PRAGMA journal_size_limit=16777216;"
                 ),
             },
