@@ -8,7 +8,8 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts and modules")
 
     def ready(self) -> None:
-        from opsdesk.accounts.models import User
-        from opsdesk.runtime import snapshots
+        from opsdesk.accounts.models import Module, User
+        from opsdesk.runtime import config, snapshots
 
         snapshots.count("user accounts", User)
+        config.watch(Module)  # get_module_by_ref reads them from the configuration cache

@@ -16,7 +16,7 @@ from opsdesk.accounts import sign_in_links, throttle
 from opsdesk.accounts.models import ApiToken, Module, User, hash_token, roles_of
 from opsdesk.accounts.roles import STAFF_ROLES
 from opsdesk.bounds import positive_int
-from opsdesk.runtime import rows
+from opsdesk.runtime import config, rows
 from opsdesk.runtime.sqlite.base import lock_wait
 
 
@@ -115,12 +115,21 @@ def get_user_by_login(login: str) -> User | None:
 
 
 def get_module_by_ref(ref: str | int) -> Module | None:
-    """A module by id, code or name (a code match wins over a name match)."""
+    """A module by id, code or name (a code match wins over a name match), from the
+    configuration cache: every creation and module filter names one, and a desk has a few
+    dozen. The instances are shared: read them, never change them."""
+    by_id, by_code, by_name = config.cached("accounts.modules", _modules)
     if (number := positive_int(ref)) is not None:
-        return rows.one(Module, "id", number)
+        return by_id.get(number)
     if not isinstance(ref, str):
         return None
-    return rows.one(Module, "code", ref) or rows.one(Module, "name", ref)
+    return by_code.get(ref) or by_name.get(ref)
+
+
+def _modules() -> tuple[dict[int, Module], dict[str, Module], dict[str, Module]]:
+    modules = list(Module.objects.all())
+    return ({m.pk: m for m in modules}, {m.code: m for m in modules},
+            {m.name: m for m in modules})
 
 
 def list_modules() -> QuerySet[Module]:

@@ -70,3 +70,21 @@ def test_a_change_rolled_back_here_never_passes_for_another_process_change():
 
     assert config.generation() != would_have_been
     assert priority_for(impact="none", urgency="low") == Priority.LOW
+
+
+def test_modules_are_read_from_memory_and_follow_a_rename(django_assert_num_queries):
+    from opsdesk.accounts.selectors import get_module_by_ref
+    from tests.factories import ModuleFactory
+
+    module = ModuleFactory(code="billing", name="计费模块")
+    assert get_module_by_ref("billing") == module
+    with config.one_read(), django_assert_num_queries(1):  # the generation, as a request
+        assert get_module_by_ref("计费模块") == get_module_by_ref(module.pk) == module
+        assert get_module_by_ref("nope") is None
+
+    module.name = "账务模块"
+    module.save()
+
+    assert get_module_by_ref("账务模块") == module
+    assert get_module_by_ref("计费模块") is None
+    assert get_module_by_ref("billing").name == "账务模块"
