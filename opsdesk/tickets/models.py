@@ -152,6 +152,11 @@ class Ticket(models.Model):
             models.Index(fields=["id"], condition=STILL_OPEN, name="ticket_open"),
             models.Index(fields=["assignee", "id"], condition=STILL_OPEN,
                          name="ticket_open_assignee"),
+            # Open tickets of a priority ("urgent, still open"): the (priority, id) index read
+            # every urgent ticket of the archive for the few open ones (20 against 3 ms at
+            # 30,000 tickets).
+            models.Index(fields=["priority", "id"], condition=STILL_OPEN,
+                         name="ticket_open_prio"),
             # Dashboards: the tickets submitted in a date range, counted by day and source
             # from the index alone.
             models.Index(fields=["submitted_at", "source_kind", "module"],

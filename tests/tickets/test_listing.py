@@ -236,7 +236,8 @@ def test_an_open_queue_page_reads_the_open_index_without_sorting(people):
 
     open_states = list(OPEN_STATUSES)
     for filters in (TicketFilters(status=open_states),
-                    TicketFilters(status=open_states, assignee=str(people["owner"].pk))):
+                    TicketFilters(status=open_states, assignee=str(people["owner"].pk)),
+                    TicketFilters(status=open_states[:3], priority=["urgent"])):
         page = _apply_filters(Ticket.objects.all(), filters, people["duty"]).order_by("-id")[:51]
         sql, params = page.query.sql_with_params()
         with connection.cursor() as cursor:
