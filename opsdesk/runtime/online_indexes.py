@@ -49,8 +49,12 @@ class _Online(Operation):
         super().database_backwards(app_label, _online(schema_editor), from_state, to_state)
 
 
+def _concurrent_builds(editor: BaseDatabaseSchemaEditor) -> bool:
+    return editor.connection.vendor == "postgresql"
+
+
 def _online(editor: BaseDatabaseSchemaEditor) -> Any:
-    if editor.connection.vendor == "postgresql":
+    if _concurrent_builds(editor):
         return _Concurrently(cast("PostgresEditor", editor))
     return editor
 
@@ -81,7 +85,7 @@ class ColumnIndexDroppedOnline(migrations.AlterField):
 
 
 def _online_kwargs(editor: BaseDatabaseSchemaEditor) -> dict[str, bool]:
-    return {"concurrently": True} if editor.connection.vendor == "postgresql" else {}
+    return {"concurrently": True} if _concurrent_builds(editor) else {}
 
 
 class AddIndexOnline(_Online, migrations.AddIndex):

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.apps import apps
-from django.db import connection, models
+from django.db import connection, migrations, models
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import ProjectState
 from django.test.utils import CaptureQueriesContext
@@ -27,9 +27,13 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 PROBE = "ticket_online_probe"
 
 
-def _indexes() -> set[str]:
+def _constraints() -> dict[str, dict]:
     with connection.cursor() as cursor:
-        return set(connection.introspection.get_constraints(cursor, Ticket._meta.db_table))
+        return connection.introspection.get_constraints(cursor, Ticket._meta.db_table)
+
+
+def _indexes() -> set[str]:
+    return set(_constraints())
 
 
 def _run(step: Callable[[BaseDatabaseSchemaEditor], None]) -> list[str]:
@@ -41,9 +45,7 @@ def _run(step: Callable[[BaseDatabaseSchemaEditor], None]) -> list[str]:
 
 
 def _indexes_of(columns: list[str]) -> set[str]:
-    with connection.cursor() as cursor:
-        found = connection.introspection.get_constraints(cursor, Ticket._meta.db_table)
-    return {name for name, spec in found.items()
+    return {name for name, spec in _constraints().items()
             if spec["index"] and not spec["unique"] and spec["columns"] == columns}
 
 
@@ -111,16 +113,18 @@ def test_a_column_index_is_dropped_beside_the_composite_one_and_built_again_goin
     operation = ColumnIndexDroppedOnline(model_name="ticket", name="submitter",
                                          field=models.ForeignKey(*args, **kwargs))
     with_index = without.clone()
-    indexed = ColumnIndexDroppedOnline(
-        model_name="ticket", name="submitter",
-        field=models.ForeignKey(*args, **{**kwargs, "db_index": True}))
-    indexed.state_forwards("tickets", with_index)
+    migrations.AlterField(model_name="ticket", name="submitter", field=models.ForeignKey(
+        *args, **{**kwargs, "db_index": True})).state_forwards("tickets", with_index)
+
+    def drop(editor: BaseDatabaseSchemaEditor) -> None:
+        operation.database_forwards("tickets", editor, with_index, without)
 
     built = _run(lambda editor: operation.database_backwards("tickets", editor, without,
                                                              with_index))
-    assert len(_indexes_of(["submitter_id"])) == 1
-    dropped = _run(lambda editor: operation.database_forwards("tickets", editor, with_index,
-                                                              without))
+    try:
+        assert len(_indexes_of(["submitter_id"])) == 1
+    finally:  # the schema outlives the test: never leave the index behind
+        dropped = _run(drop)
     assert _indexes_of(["submitter_id"]) == set()
     assert "ticket_submitter" in _indexes()
     online = connection.vendor == "postgresql"
