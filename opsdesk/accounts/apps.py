@@ -12,4 +12,6 @@ class AccountsConfig(AppConfig):
         from opsdesk.runtime import config, snapshots
 
         snapshots.count("user accounts", User)
-        config.watch(Module)  # get_module_by_ref reads them from the configuration cache
+        # Modules, people and their roles are read from the configuration cache
+        # (get_module_by_ref, module_names, people_with_roles).
+        config.watch(Module, User, m2m=(User.groups.through,))

@@ -150,9 +150,15 @@ def list_staff(*, role: str | None = None) -> QuerySet[User]:
 
 def people_with_roles(roles: Iterable[str]) -> list[tuple[str, str, frozenset[str]]]:
     """Active people holding any of ``roles``, as (username, name, their roles among
-    ``roles``), by username: one light query for the choices of a form."""
+    ``roles``), by username: the choices of a form, which most pages offer, from the
+    configuration cache (people and their roles are watched). The list is shared: read it."""
+    wanted = tuple(sorted(roles))
+    return config.cached(f"accounts.people:{','.join(wanted)}", lambda: _people_with(wanted))
+
+
+def _people_with(roles: tuple[str, ...]) -> list[tuple[str, str, frozenset[str]]]:
     rows = (
-        User.objects.filter(is_active=True, groups__name__in=sorted(roles))
+        User.objects.filter(is_active=True, groups__name__in=roles)
         .order_by("username")
         .values_list("username", "display_name", "first_name", "last_name", "groups__name")
     )
@@ -164,8 +170,9 @@ def people_with_roles(roles: Iterable[str]) -> list[tuple[str, str, frozenset[st
 
 
 def module_names() -> list[tuple[str, str]]:
-    """(code, name) of every module, by code."""
-    return list(Module.objects.order_by("code").values_list("code", "name"))
+    """(code, name) of every module, by code, from the configuration cache."""
+    _by_id, by_code, _by_name = config.cached("accounts.modules", _modules)
+    return [(code, by_code[code].name) for code in sorted(by_code)]
 
 
 def sign_in_lock(*, username: str, address: str | None) -> throttle.Lock | None:

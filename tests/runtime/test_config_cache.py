@@ -88,3 +88,29 @@ def test_modules_are_read_from_memory_and_follow_a_rename(django_assert_num_quer
     assert get_module_by_ref("账务模块") == module
     assert get_module_by_ref("计费模块") is None
     assert get_module_by_ref("billing").name == "账务模块"
+
+
+def test_the_people_a_form_offers_follow_a_new_role_and_a_departure(django_assert_num_queries):
+    from django.contrib.auth.models import Group
+
+    from opsdesk.accounts.roles import Role
+    from opsdesk.accounts.selectors import module_names, people_with_roles
+    from tests.factories import ModuleFactory, UserFactory
+
+    ModuleFactory(code="billing", name="计费模块")
+    engineer = UserFactory(username="wang.wei", display_name="王伟", roles=[Role.SUPPORT])
+    offered, modules = people_with_roles([Role.SUPPORT, Role.DEVELOPER]), module_names()
+    assert ("wang.wei", "王伟", frozenset({Role.SUPPORT})) in offered
+    with config.one_read(), django_assert_num_queries(1):  # the generation, as a page
+        assert people_with_roles([Role.DEVELOPER, Role.SUPPORT]) == offered
+        assert module_names() == modules
+        assert ("billing", "计费模块") in modules
+
+    engineer.groups.add(Group.objects.get(name=Role.DEVELOPER))
+    assert ("wang.wei", "王伟", frozenset({Role.SUPPORT, Role.DEVELOPER})) in people_with_roles(
+        [Role.SUPPORT, Role.DEVELOPER])
+
+    engineer.is_active = False
+    engineer.save()
+    assert "wang.wei" not in {username for username, *_ in
+                              people_with_roles([Role.SUPPORT, Role.DEVELOPER])}
