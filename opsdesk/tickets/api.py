@@ -103,17 +103,18 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> HttpResponse:
 
 
 @router.get("/tickets", response=TicketPage, summary="List tickets (keyset pages)")
-def list_tickets(request: HttpRequest, params: Query[ListParams]) -> selectors.Page:
+def list_tickets(request: HttpRequest, params: Query[ListParams]) -> HttpResponse:
     filters = selectors.TicketFilters(
         status=params.status, priority=params.priority, assignee=params.assignee,
         module=params.module, problem_type=params.problem_type, source_kind=params.source,
         submitter=params.submitter,
         text=params.text, sla=params.sla,
     )
-    return selectors.list_tickets(
+    page = selectors.list_tickets(
         user=_user(request), filters=filters, order=params.order, cursor=params.cursor,
-        limit=params.limit,
+        limit=params.limit, columns=answers.LISTED_COLUMNS,
     )
+    return json_response(request, answers.ticket_page(page))
 
 
 @router.get("/tickets/{key}", response=TicketOut, summary="Read a ticket")

@@ -15,9 +15,9 @@ from opsdesk.rendering import RENDERER
 from opsdesk.tickets import policy, selectors, workflow
 from opsdesk.tickets.answers import describe_action
 from opsdesk.tickets.choices import Status
-from opsdesk.tickets.schemas import TicketOut
+from opsdesk.tickets.schemas import TicketOut, TicketPage
 from tests.conftest import Api
-from tests.factories import report, ticket_in
+from tests.factories import TicketFactory, report, ticket_in
 
 
 def _as_schema_says(user: User, key: str) -> object:
@@ -46,6 +46,40 @@ def test_the_answer_is_what_the_schema_documents(
     assert answered["sla"]["policy"]
     if status != Status.NEW:
         assert answered["current_plan"]["created_by"]["username"] == people["owner"].username
+
+
+@pytest.mark.parametrize("query", [{}, {"status": ["new", "in_progress", "closed"]},
+                                   {"sla": "breached"}, {"text": "支付"}, {"order": "priority"}])
+@pytest.mark.parametrize("role", ["duty", "submitter"])
+def test_a_list_page_is_what_the_schema_documents(
+    query: dict[str, object], role: str, people: dict[str, User], settings: object,
+) -> None:
+    # Tickets in every shape a list shows: routed or not, with a clock or none, assigned, in
+    # a module, breached, closed; two pages of them.
+    for status in (Status.NEW, Status.IN_PROGRESS, Status.CLOSED):
+        ticket_in(status, people=people, title=f"支付回调失败 {status}")
+    settings.OPSDESK_DISPATCH = "worker"  # filed, not yet routed: no clock, no module
+    TicketFactory(by=people["submitter"], title="支付页面空白")
+    settings.OPSDESK_DISPATCH = "inline"
+    breached = ticket_in(Status.NEW, people=people, title="登录超时")
+    user = people[role]
+    with time_machine.travel(breached.submitted_at + timezone.timedelta(days=3), tick=False):
+        answered = Api(user).get("/tickets", limit=2, **query).json()
+        after = {"limit": 2, **({"cursor": answered["next_cursor"]}
+                                if answered["next_cursor"] else {})}
+        following = Api(user).get("/tickets", **after, **query).json()
+        for page, limit, cursor in ((answered, 2, None), (following, 2, after.get("cursor"))):
+            expected = selectors.list_tickets(
+                user=user, filters=selectors.TicketFilters(
+                    status=query.get("status"), sla=query.get("sla"), text=query.get("text")),
+                order=query.get("order"), cursor=cursor, limit=limit)
+            data = TicketPage.model_validate(expected).model_dump()
+            assert page == json.loads(RENDERER.render(RequestFactory().get("/"), data,
+                                                      response_status=200))
+    shown = [item for page in (answered, following) for item in page["items"]]
+    assert shown
+    if not query:
+        assert {item["sla"]["state"] for item in shown} >= {"breached"}
 
 
 def test_a_new_ticket_answers_as_it_reads_back(api: dict[str, Api],
