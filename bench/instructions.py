@@ -1,6 +1,8 @@
 """``python -m bench.instructions [--count N]``: the instructions a create and a ping execute,
-and what the worker's dispatching of a created ticket executes, in the small batches it takes
-while reports keep arriving (a run that creates and dispatches, less one that only creates).
+what the worker's dispatching of a created ticket executes, in the small batches it takes
+while reports keep arriving (a run that creates and dispatches, less one that only creates),
+and what the "all open" queue costs: its API page and its workspace page, signed in, each
+showing the warm-up's 40 routed tickets.
 
 Time on this machine wanders by a third from hour to hour, and a change of a few percent is
 lost in it. Instructions do not wander: each request is counted under valgrind's cachegrind
@@ -45,7 +47,9 @@ def main(argv: list[str] | None = None) -> None:
         nothing = _instructions("ping", 0, prepared)
         created = _instructions("create", args.count, prepared)
         for kind, counted in (("ping", _instructions("ping", args.count, prepared) - nothing),
-                              ("create", created - nothing)):
+                              ("create", created - nothing),
+                              ("list", _instructions("list", args.count, prepared) - nothing),
+                              ("queue", _instructions("queue", args.count, prepared) - nothing)):
             print(f"{kind}: {counted / args.count / 1e6:.3f} M instructions per request "
                   f"({args.count} counted)")
         dispatched = _instructions("dispatch", args.count, prepared) - created
@@ -90,6 +94,8 @@ def _requests(kind: str, count: int, prepared: Path) -> None:
     from django.db import connections
     from django.test import Client
 
+    from opsdesk.accounts.models import User
+    from opsdesk.tickets.choices import OPEN_STATUSES
     from opsdesk.tickets.dispatch import BUSY_BATCH, dispatch_all, dispatch_due
 
     try:
@@ -97,9 +103,10 @@ def _requests(kind: str, count: int, prepared: Path) -> None:
             from bench.data import TicketFactory, create_people, token_for
 
             call_command("migrate", verbosity=0)
+            call_command("collectstatic", interactive=False, verbosity=0)  # the pages' files
             people = create_people()
             factory = TicketFactory(people, seed=3)
-            spec = {"token": token_for(people.duty),
+            spec = {"token": token_for(people.duty), "duty": people.duty.pk,
                     "payloads": [factory.payload() for _ in range(WARM_UP + 2000)]}
             (folder / "requests.json").write_text(json.dumps(spec, default=str))
             return
@@ -115,13 +122,29 @@ def _requests(kind: str, count: int, prepared: Path) -> None:
         def ping() -> None:
             assert client.get("/api/v1/ping").status_code == 200
 
+        every_open = "&".join(f"status={s.value}" for s in OPEN_STATUSES)
+
+        def list_open() -> None:
+            answer = client.get(f"/api/v1/tickets?{every_open}&limit=50")
+            assert answer.status_code == 200 and len(answer.json()["items"]) == WARM_UP
+
+        browser = Client()
+        browser.force_login(User.objects.get(pk=spec["duty"]))
+
+        def queue_page() -> None:
+            answer = browser.get(f"/tickets/?queue=all&{every_open}")
+            assert answer.status_code == 200 and answer.content.count(b"<tr") > WARM_UP
+
         for _ in range(WARM_UP):
             create()
             ping()
         dispatch_all()
+        for _ in range(3):  # the templates compiled, the pages' first statements
+            list_open()
+            queue_page()
         gc.collect()
         gc.freeze()  # as the server does (runtime/wsgi.py)
-        request = ping if kind == "ping" else create
+        request = {"ping": ping, "list": list_open, "queue": queue_page}.get(kind, create)
         for _ in range(count):
             request()
         if kind == "dispatch":
