@@ -1,6 +1,7 @@
 """The agent workspace: queues and their counts, filters, keyset pages, saved views, and the
 refresh that brings new tickets in without a reload."""
 
+import gc
 from datetime import timedelta
 
 import pytest
@@ -9,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from opsdesk.notify.models import Team
 from opsdesk.tickets import services
+from opsdesk.tickets.models import Ticket
 from opsdesk.web.models import SavedView
 from tests.factories import TicketFactory, payment_module, ticket_in
 from tests.web.conftest import text
@@ -158,6 +160,29 @@ def test_the_queue_page_costs_the_same_queries_for_more_tickets(people, desk, br
     with CaptureQueriesContext(connection) as many:
         client.get("/tickets/?queue=all")
     assert len(many) == len(few)
+
+
+def _tickets_alive() -> int:
+    return sum(type(o) is Ticket for o in gc.get_objects())
+
+
+@pytest.mark.parametrize("path", ["/tickets/?queue=all", "/api/v1/tickets?limit=50"])
+def test_a_queue_frees_its_tickets_once_it_has_answered(people, desk, browser_as, path):
+    """Not left to the cycle collector: held in a reference cycle (a template's context, a
+    ticket and its clock), each page's tickets waited for collections that took milliseconds,
+    the slowest pages of a queue."""
+    client = browser_as(people["duty"])
+    client.get(path)
+    gc.collect()
+    gc.disable()
+    try:
+        before = _tickets_alive()
+        answer = client.get(path)
+        assert answer.status_code == 200 and "支付回调超时" in answer.content.decode()
+        del answer
+        assert _tickets_alive() == before
+    finally:
+        gc.enable()
 
 
 def test_another_queue_costs_no_more_queries(people, desk, browser_as):

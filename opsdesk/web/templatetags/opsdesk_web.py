@@ -1,6 +1,6 @@
-"""Template tags of the workspace: a ticket's SLA badge, queue rows, the inputs of generated
-forms. The ones a page repeats many times render in Python: a Django template include or
-loop body costs far more per use."""
+"""Template tags of the workspace: a ticket's SLA badge, the inputs of generated forms, a
+select's options (a queue page's rows: web/rows.py). The ones a page repeats many times
+render in Python: a Django template include or loop body costs far more per use."""
 
 from __future__ import annotations
 
@@ -8,14 +8,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import template
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from opsdesk.sla.selectors import clock_targets
-from opsdesk.tickets.choices import Priority, Status
 from opsdesk.tickets.fields import Kind
 from opsdesk.tickets.models import Ticket
 from opsdesk.web.action_forms import Input
@@ -95,70 +93,3 @@ def options(choices: Iterable[tuple[Any, Any]], selected: Any) -> SafeString:
     return format_html_join("", '<option value="{}"{}>{}</option>', (
         (value, mark_safe(" selected") if str(value) in chosen else "", label)
         for value, label in choices))
-
-
-KEY_SLOT = "KEY-0"  # a key in the ticket URL's pattern, replaced by each row's
-
-
-@register.simple_tag
-def ticket_rows(tickets: Iterable[Ticket], seen: int) -> SafeString:
-    """A queue page's rows, with a search's hit lines under each match (a page shows fifty:
-    rendered in Python, the URL reversed and the labels translated once per page)."""
-    page = _RowsPage(seen)
-    return mark_safe("".join(page.row(ticket) for ticket in tickets))
-
-
-def _text(value: Any) -> str:
-    """``value`` escaped for HTML, unless it is already safe (a search's marked text)."""
-    return str(conditional_escape(value))
-
-
-class _RowsPage:
-    def __init__(self, seen: int) -> None:
-        self.seen, self.now = seen, timezone.now()
-        self.url = reverse("web:ticket", args=[KEY_SLOT])
-        self.priorities = {value: _text(label) for value, label in Priority.choices}
-        self.statuses = {value: _text(label) for value, label in Status.choices}
-        # On a phone the row is a card without the table's header: each cell says what it is.
-        self.assignee_label, self.module_label, self.at_label = (
-            _text(_("Assignee")), _text(_("Module")), _text(_("Submitted")))
-
-    def row(self, ticket: Ticket) -> str:
-        url = _text(self.url.replace(KEY_SLOT, ticket.key))
-        p = int(ticket.priority)
-        fresh = " fresh" if ticket.pk > self.seen else ""
-        # A search's marked title is escaped text with <mark>s (knowledge/highlight.py).
-        title = _text(getattr(ticket, "highlights", {}).get("title") or ticket.title)
-        status = _text(ticket.status)
-        submitted = timezone.localtime(ticket.submitted_at)
-        return (
-            f'<tr class="p{p}{fresh}"><td class="key"><a href="{url}">{_text(ticket.key)}</a>'
-            f'</td><td><span class="badge prio p{p}">{self.priorities.get(p, p)}</span></td>'
-            f'<td class="title"><a href="{url}">{title}</a></td>'
-            f'<td><span class="badge status s-{status}">'
-            f'{self.statuses.get(ticket.status, status)}</span></td>'
-            f'<td>{self.sla(ticket)}</td>'
-            f'<td data-label="{self.assignee_label}">{_text(ticket.assignee or "—")}</td>'
-            f'<td data-label="{self.module_label}">{_text(ticket.module or "—")}</td>'
-            f'<td data-label="{self.at_label}"><time datetime="{submitted.isoformat()}">'
-            f'{submitted.strftime("%m-%d %H:%M")}</time></td></tr>'
-            + self.hits(ticket))
-
-    def sla(self, ticket: Ticket) -> str:
-        badge = sla_badge(ticket, self.now)
-        if badge is None:
-            return ""
-        label = _text(badge.label)
-        due = (f' · <time class="countdown" datetime="{badge.due.isoformat()}">'
-               f'{_text(badge.remaining)}</time>') if badge.due else ""
-        return f'<span class="sla sla-{badge.state}" title="{label}">{label}{due}</span>'
-
-    @staticmethod
-    def hits(ticket: Ticket) -> str:
-        """The search's matching lines of other fields, under the ticket's row."""
-        lines = getattr(ticket, "hit_lines", None)
-        if not lines:
-            return ""
-        parts = "".join(f'<span class="hit"><span class="hit-field">{_text(label)}</span> '
-                        f'{_text(part)}</span>' for label, part in lines)
-        return f'<tr class="hits"><td></td><td colspan="7">{parts}</td></tr>'

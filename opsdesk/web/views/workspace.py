@@ -24,6 +24,7 @@ from opsdesk.web import queues
 from opsdesk.web import selectors as web_selectors
 from opsdesk.web import services as web_services
 from opsdesk.web.action_forms import Choices
+from opsdesk.web.rows import ticket_rows
 from opsdesk.web.views.common import person, refusals_shown_by, staff_page
 from opsdesk.web.views.live import unchanged
 from opsdesk.web.views.search import with_hits
@@ -82,20 +83,20 @@ def workspace(request: HttpRequest) -> HttpResponse:
         problem, page = exc.message, selectors.Page(items=[], next_cursor=None)
     seen = request.GET.get("seen", "")
     newest = max((t.pk for t in page.items), default=0)
+    # The newest ticket when the queue was first shown: 0 when it was empty then.
+    first_seen = 0 if seen == "0" else positive_int(seen) or newest
     params = request.GET.copy()
     params.pop("cursor", None)
     params.pop("seen", None)
     params.pop("since", None)
     context = {
         "nav": "workspace", "queue": queue, "queue_rows": _queue_rows(user, shown),
-        "tickets": with_hits(page.items), "problem": problem,
+        "rows": ticket_rows(with_hits(page.items), first_seen), "problem": problem,
         "next_url": "?" + urlencode({**params.dict(), "cursor": page.next_cursor})
         if page.next_cursor else "",
         # Only the first page refreshes itself; rows newer than the first load are marked.
         "poll_url": "" if cursor else "?" + urlencode(
             [*params.lists(), ("seen", seen or str(newest)), ("since", mark)], doseq=True),
-        # The newest ticket when the queue was first shown: 0 when it was empty then.
-        "seen": 0 if seen == "0" else positive_int(seen) or newest,
         "query": params.urlencode(),
         "refresh_seconds": settings.OPSDESK_QUEUE_REFRESH_SECONDS,
     }
