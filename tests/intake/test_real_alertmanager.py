@@ -270,11 +270,13 @@ def test_a_real_group_over_max_alerts_is_one_ticket_with_its_alerts_and_the_trun
 ) -> None:
     """Grouped by rule, tracked by group key, cut by max_alerts: the ticket keeps the alerts
     Alertmanager sent, says how many it left out, and rises to the most severe one."""
+    # Starting now, with three seconds' wait: the group's first notification holds all five
+    # alerts of the one POST. Alertmanager flushes a new group at once when its alert started
+    # longer than the wait ago, and a loaded machine then sent the first few, untruncated.
+    starts_at = datetime.now(UTC).replace(microsecond=0)
     rack = [Fault(alertname="DiskWillFillIn4Hours", instance=f"10.0.7.{host}:9100",
-                  severity="critical" if host == 12 else "warning", starts_at=STARTED)
+                  severity="critical" if host == 12 else "warning", starts_at=starts_at)
             for host in range(10, 15)]
-    # A second's wait: the group's first notification holds all five alerts of the one POST
-    # (with none, a loaded machine flushed it after the first few had arrived, untruncated).
     with running_alertmanager(live_server, db_lock, tmp_path, group_by=["alertname"],
                               webhook={"max_alerts": 3}, dedupe_by="group_key",
                               group_wait="3s") as running:
