@@ -6,7 +6,7 @@ the translation catalogues), then moves all of it out of the garbage collector's
 objects again: a 45–60 ms pause that made the slowest 1–5% of list requests 70 ms instead of
 15 ms (bench/README.md). What the first requests load for good (compiled templates, the
 configuration cache, the database connection) is frozen too, once ``WARM_REQUESTS`` have
-been served: left in sight, it still took a queue page's full collections from 1.5 to 9.5 ms.
+been served: left in sight, it made a queue page's full collections take 9.5 ms, not 1.5.
 Objects created while serving are collected as before.
 """
 

@@ -3,7 +3,7 @@ labels translated once per page.
 
 The view renders them before its template, so that the template's context holds their HTML,
 not the tickets: a template context refers to itself, and whatever it holds is freed only by
-the cycle collector, fifty tickets a page, with all they hold (runtime/wsgi.py, bench/README).
+the cycle collector, fifty tickets a page, with all they hold (bench/README.md, *Queues*).
 """
 
 from __future__ import annotations
